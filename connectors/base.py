@@ -1,0 +1,115 @@
+"""The connector contract: what every source kind yields, and how it reports trouble.
+
+Connectors fetch and normalise; they know nothing of the database or the NLP. The daemon owns
+state: it hands a connector the cursor it stored last time and stores each ``Batch`` (items and
+the cursor *after* them) in one transaction, so a crash loses at most the batch in flight and
+never advances a cursor past what was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+Cursor = Mapping[str, Any]
+"""JSON-serialisable incremental state of one source (a feed's ETag, a last-seen id...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawItem:
+    """One piece of customer text, normalised, as a source said it.
+
+    ``external_id`` is unique within its source and stable across fetches: it is the
+    deduplication key. ``created_at`` is timezone-aware UTC when the source gives a time.
+    """
+
+    external_id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    author: str | None = None
+    created_at: datetime | None = None
+    kind: str = "post"
+    segment: Mapping[str, str] = field(default_factory=dict)
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("RawItem.external_id must not be empty")
+        if self.created_at is not None and self.created_at.tzinfo is None:
+            object.__setattr__(self, "created_at", self.created_at.replace(tzinfo=UTC))
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Items and the cursor that holds once they are stored."""
+
+    items: tuple[RawItem, ...]
+    cursor: Cursor
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorContext:
+    """What the daemon tells a connector about its surroundings (never the database)."""
+
+    source_name: str
+    base_dir: Path = Path(".")
+    user_agent: str = "listener/0.1 (+https://github.com/listener)"
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the config, relative to the config file's folder."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+
+class ConnectorError(Exception):
+    """A source could not be read. ``hint`` says what the operator can do about it.
+
+    ``permanent`` errors (bad credentials, a feed that answered 410, a banned subreddit) will not
+    go away by retrying: the daemon disables or pauses the source instead of looping.
+    ``retry_after`` (seconds) is the source's own request to wait, e.g. from Retry-After.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        permanent: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConnectorConfig(BaseModel):
+    """Base for each connector's own config keys (the daemon owns name/type/schedule/segment)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@runtime_checkable
+class Connector(Protocol):
+    """A source kind. Instantiated as ``Connector(config, context)``."""
+
+    type: ClassVar[str]
+    Config: ClassVar[type[ConnectorConfig]]
+
+    def check(self) -> None:
+        """Validate credentials and reachability; raise ConnectorError(hint=...) if not."""
+        ...
+
+    def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
+        """Yield batches of new items since ``cursor`` (None on the first run)."""
+        ...

@@ -1,0 +1,18 @@
+"""Connector types by the ``type`` key of a source in the config: a plain dict, no plugins."""
+
+from __future__ import annotations
+
+from connectors.base import Connector
+from connectors.feed import FeedConnector
+from connectors.reddit import RedditConnector
+from connectors.survey_file import SurveyFileConnector
+
+REGISTRY: dict[str, type[Connector]] = {
+    FeedConnector.type: FeedConnector,
+    RedditConnector.type: RedditConnector,
+    SurveyFileConnector.type: SurveyFileConnector,
+}
+
+
+def connector_types() -> list[str]:
+    return sorted(REGISTRY)

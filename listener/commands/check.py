@@ -1,0 +1,20 @@
+"""`listener check`: beyond the config's shape, ask each source whether it can be read."""
+
+from __future__ import annotations
+
+from connectors.base import ConnectorContext, ConnectorError
+from connectors.registry import REGISTRY
+from listener.config import Config
+from listener.runner import USER_AGENT
+
+
+def check_sources(config: Config) -> list[str]:
+    problems = []
+    for index, source in enumerate(config.sources):
+        context = ConnectorContext(source.name, base_dir=config.base_dir, user_agent=USER_AGENT)
+        connector = REGISTRY[source.spec.type](source.connector, context)  # type: ignore[call-arg]
+        try:
+            connector.check()
+        except ConnectorError as exc:
+            problems.append(f"{config.path}: sources[{index}] ({source.name}): {exc}")
+    return problems

@@ -1,0 +1,99 @@
+"""`listener report`: evidence per persona attribute per ISO week (optionally per segment tag)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from listener.service import Service
+from listener.store import reports
+from listener.store.db import require_current_schema
+from listener.weeks import iso_week, weeks_ending
+
+
+def collect_report(service: Service, weeks: int, segment_tag: str | None) -> dict[str, Any]:
+    config = service.config
+    require_current_schema(service.store.engine)
+    week_list = weeks_ending(iso_week(datetime.now(UTC), config.tz), weeks)
+    rows: list[dict[str, Any]] = []
+    with service.store.session() as session:
+        if segment_tag is None:
+            counts = reports.weekly_counts(session, week_list)
+            for persona in config.personas.personas:
+                for kind, attribute in persona.attributes():
+                    per_week = counts.get((persona.id, attribute.id, kind), {})
+                    rows.append(
+                        _row(persona.id, attribute.id, attribute.label, kind, week_list, per_week)
+                    )
+        else:
+            by_segment = reports.weekly_segment_counts(session, week_list)
+            merged: dict[tuple[str, str, str], dict[str, int]] = {}
+            for (persona_id, attribute_id, segment_key), per_week in by_segment.items():
+                value = json.loads(segment_key).get(segment_tag, "(none)")
+                bucket = merged.setdefault((persona_id, attribute_id, value), {})
+                for week, n in per_week.items():
+                    bucket[week] = bucket.get(week, 0) + n
+            labels = {
+                (p.id, a.id): (a.label, kind)
+                for p in config.personas.personas
+                for kind, a in p.attributes()
+            }
+            for (persona_id, attribute_id, value), per_week in sorted(merged.items()):
+                label, kind = labels.get((persona_id, attribute_id), (attribute_id, "?"))
+                row = _row(persona_id, attribute_id, label, kind, week_list, per_week)
+                row["segment"] = {segment_tag: value}
+                rows.append(row)
+    return {"weeks": week_list, "segment_tag": segment_tag, "rows": rows}
+
+
+def _row(
+    persona: str, attribute: str, label: str, kind: str, weeks: list[str], per_week: dict[str, int]
+) -> dict[str, Any]:
+    counts = [per_week.get(week, 0) for week in weeks]
+    return {
+        "persona": persona,
+        "attribute": attribute,
+        "label": label,
+        "kind": kind,
+        "counts": dict(zip(weeks, counts, strict=True)),
+        "total": sum(counts),
+    }
+
+
+def format_report(data: dict[str, Any]) -> str:
+    weeks: list[str] = data["weeks"]
+    segment = data["segment_tag"]
+    header = [
+        "PERSONA",
+        "KIND",
+        "ATTRIBUTE",
+        *([segment.upper()] if segment else []),
+        *[w[-3:] for w in weeks],
+        "TOTAL",
+    ]
+    table = [header]
+    for row in data["rows"]:
+        table.append(
+            [
+                row["persona"],
+                row["kind"],
+                row["attribute"],
+                *([str(row["segment"][segment])] if segment else []),
+                *[str(row["counts"][w]) for w in weeks],
+                str(row["total"]),
+            ]
+        )
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    numeric_from = 4 if segment else 3
+    lines = []
+    for r in table:
+        cells = [
+            cell.rjust(w) if i >= numeric_from else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    lines.append(
+        f"weeks {weeks[0]} … {weeks[-1]}; counts are evidence (statement × persona attribute)"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,112 @@
+"""`listener status`: per-source health and counts, as a table or JSON for scripts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from listener.service import Service
+from listener.store import reports
+from listener.store import sources as source_state
+from listener.store.db import current_revision, head_revision, safe_url
+from listener.store.models import SourceRow
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def collect_status(service: Service) -> dict[str, Any]:
+    config = service.config
+    revision = current_revision(service.store.engine)
+    base: dict[str, Any] = {"database": safe_url(service.store.engine), "schema": revision}
+    if revision != head_revision():
+        rows: dict[str, SourceRow] = {}
+        counts: dict[int, reports.SourceCounts] = {}
+        total = reports.Totals(0, 0, 0)
+    else:
+        with service.store.session() as session:
+            rows = {row.name: row for row in session.scalars(select(SourceRow))}
+            counts = reports.per_source_counts(session)
+            total = reports.totals(session)
+    now = datetime.now(UTC)
+    sources = []
+    for source in config.sources:
+        row = rows.get(source.name)
+        count = counts.get(row.id) if row is not None else None
+        interval = source.spec.interval_seconds
+        next_run = None
+        if row is not None and row.last_attempt_at and interval:
+            next_run = row.last_attempt_at + timedelta(seconds=interval)
+            if row.next_attempt_at and row.next_attempt_at > next_run:
+                next_run = row.next_attempt_at
+        sources.append(
+            {
+                "name": source.name,
+                "type": source.spec.type,
+                "enabled": source.spec.enabled,
+                "health": source_state.health(row, now) if row is not None else "never-run",
+                "items": count.items if count else 0,
+                "statements": count.statements if count else 0,
+                "evidence": count.evidence if count else 0,
+                "pending": count.pending if count else 0,
+                "newest_item_at": _iso(count.newest_item_at) if count else None,
+                "last_attempt_at": _iso(row.last_attempt_at) if row else None,
+                "last_success_at": _iso(row.last_success_at) if row else None,
+                "consecutive_failures": row.consecutive_failures if row else 0,
+                "last_error": row.last_error if row else None,
+                "next_run_at": _iso(next_run),
+                "disabled_reason": row.disabled_reason if row else None,
+            }
+        )
+    return {"totals": total.as_dict(), "sources": sources, **base}
+
+
+def format_status(data: dict[str, Any]) -> str:
+    header = (
+        "SOURCE",
+        "TYPE",
+        "HEALTH",
+        "ITEMS",
+        "STMTS",
+        "EVID",
+        "LAST SUCCESS",
+        "FAILS",
+        "NEXT RUN",
+    )
+    rows = [header]
+    for s in data["sources"]:
+        rows.append(
+            (
+                s["name"],
+                s["type"],
+                s["health"],
+                str(s["items"]),
+                str(s["statements"]),
+                str(s["evidence"]),
+                _short(s["last_success_at"]),
+                str(s["consecutive_failures"]),
+                _short(s["next_run_at"]),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
+    ]
+    errors = [f"  {s['name']}: {s['last_error']}" for s in data["sources"] if s["last_error"]]
+    if errors:
+        lines += ["", "last errors:", *errors]
+    t = data["totals"]
+    lines += [
+        "",
+        f"totals: {t['items']} items, {t['statements']} statements, {t['evidence']} evidence "
+        f"({data['database']}, schema "
+        f"{data['schema'] or 'not created: run `listener db upgrade`'})",
+    ]
+    return "\n".join(lines)
+
+
+def _short(value: str | None) -> str:
+    return value[:19].replace("T", " ") if value else "-"

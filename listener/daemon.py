@@ -1,0 +1,143 @@
+"""The long-running service: one APScheduler job per source, one for the weekly digest.
+
+Signals only set a flag. Jobs look at it between batches, and every batch is committed with its
+cursor, so stopping at any moment loses nothing; a restart continues from the stored cursors.
+Run one daemon per database: APScheduler does not coordinate across processes (see design.md),
+and the digest claim in the database is what makes a second one harmless.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from listener.config import Source, parse_weekly_schedule
+from listener.logging import get_logger
+from listener.service import Service
+
+log = get_logger("listener.daemon")
+STOP_GRACE_SECONDS = 4.0
+
+
+class Daemon:
+    def __init__(self, service: Service, max_workers: int = 4) -> None:
+        self.service = service
+        self.stop = threading.Event()
+        self.scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(max_workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+            timezone=UTC,
+        )
+        self._busy = 0
+        self._busy_lock = threading.Condition()
+
+    def schedule(self) -> None:
+        config = self.service.config
+        for source in config.sources:
+            if not source.spec.enabled:
+                log.info("source disabled in config", source=source.name)
+                continue
+            self.scheduler.add_job(
+                self._guarded(self._source_job),
+                trigger=_trigger(source, config.tz),
+                args=[source.name],
+                id=f"source:{source.name}",
+                name=source.name,
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),  # fetch at start, then on schedule
+            )
+        _, at = parse_weekly_schedule(config.service.digest.schedule)
+        self.scheduler.add_job(
+            self._guarded(self._digest_job),
+            # every hour as well as at the scheduled time: a daemon that was down catches up
+            trigger=CronTrigger(minute=at.minute, timezone=config.tz),
+            id="digest",
+            name="weekly digest",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def _guarded(self, job: Callable[..., None]) -> Callable[..., None]:
+        def run(*args: Any) -> None:
+            if self.stop.is_set():
+                return
+            with self._busy_lock:
+                self._busy += 1
+            try:
+                job(*args)
+            except Exception:
+                log.exception("job failed", job=job.__name__)
+            finally:
+                with self._busy_lock:
+                    self._busy -= 1
+                    self._busy_lock.notify_all()
+
+        run.__name__ = job.__name__
+        return run
+
+    def _source_job(self, name: str) -> None:
+        run = self.service.fetch(name, self.stop)
+        if run.counts.added or run.counts.updated:
+            if self.stop.is_set():
+                return  # pending items stay pending; the next start processes them
+            counts = self.service.process()
+            log.info(
+                "processed",
+                items=counts.items,
+                statements=counts.statements,
+                evidence=counts.evidence,
+            )
+
+    def _digest_job(self) -> None:
+        result = self.service.digest()
+        if result.status in ("written", "sent"):
+            log.info(
+                "digest delivered", week=result.week, status=result.status, location=result.location
+            )
+
+    def run_forever(self, install_signals: bool = True) -> int:
+        """Block until SIGTERM/SIGINT; return how many jobs were left running (0 = clean)."""
+        if install_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._on_signal)
+        self.service.upgrade()
+        self.schedule()
+        self.scheduler.start()
+        log.info("listener started", sources=len(self.service.config.sources))
+        while not self.stop.wait(1.0):
+            pass
+        log.info("stopping")
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        with self._busy_lock:
+            while self._busy and time.monotonic() < deadline:
+                self._busy_lock.wait(max(0.0, deadline - time.monotonic()))
+            abandoned = self._busy
+        if abandoned:
+            # Only an uncommitted batch is lost; its cursor did not advance, so it comes again.
+            log.warning("leaving in-flight jobs behind", jobs=abandoned)
+        else:
+            self.service.close()
+        log.info("listener stopped")
+        return abandoned
+
+    def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal received", signal=signal.Signals(signum).name)
+        self.stop.set()
+
+
+def _trigger(source: Source, tz: Any) -> IntervalTrigger | CronTrigger:
+    if source.spec.cron:
+        return CronTrigger.from_crontab(source.spec.cron, timezone=tz)
+    seconds = source.spec.interval_seconds or 3600
+    return IntervalTrigger(seconds=int(seconds), jitter=max(1, int(seconds * 0.1)), timezone=UTC)

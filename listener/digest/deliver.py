@@ -1,0 +1,177 @@
+"""When the digest is due, claiming it once, and sending it (SMTP) or writing it (outbox).
+
+The claim is a unique (week, audience) row: two processes, or a restart after a crash, cannot
+send the same week twice. A claim left behind by a crash is taken over after an hour.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from listener.config import Config, SmtpConfig, parse_weekly_schedule
+from listener.digest.build import Digest, build_digest
+from listener.digest.render import render_html, render_text
+from listener.errors import ListenerError
+from listener.store.db import Store
+from listener.store.models import DigestRunRow
+from listener.weeks import iso_week, week_start
+
+AUDIENCE = "default"
+STALE_CLAIM = timedelta(hours=1)
+
+
+def due_week(now: datetime, tz: ZoneInfo, schedule: str) -> str | None:
+    """The week whose digest is due at ``now``, or None before this week's scheduled moment."""
+    weekday, at = parse_weekly_schedule(schedule)
+    week = iso_week(now, tz)
+    moment = datetime.combine(week_start(week) + timedelta(days=weekday), at, tzinfo=tz)
+    return week if now >= moment else None
+
+
+@dataclass(frozen=True)
+class DigestResult:
+    week: str
+    status: str
+    """written | sent | already-done | not-due"""
+    location: str | None = None
+    evidence: int = 0
+
+
+def run_digest(
+    store: Store, config: Config, now: datetime | None = None, *, force_week: str | None = None
+) -> DigestResult:
+    """Send or write this week's digest if it is due and nobody has yet."""
+    now = now or datetime.now(UTC)
+    week = force_week or due_week(now, config.tz, config.service.digest.schedule)
+    if week is None:
+        return DigestResult(week=iso_week(now, config.tz), status="not-due")
+    claimed, previous = _claim(store, week, now)
+    if not claimed:
+        return DigestResult(week=week, status="already-done", location=previous)
+    try:
+        with store.session() as session:
+            settings = config.service.digest
+            digest = build_digest(session, config.personas, week, settings.weeks, settings.quotes)
+        message = compose(digest, config)
+        if config.service.smtp is not None:
+            location = send_smtp(message, config.service.smtp)
+            status = "sent"
+        else:
+            location = str(write_outbox(message, render_html(digest), config.outbox, week))
+            status = "written"
+    except Exception as exc:
+        _finish(store, week, "failed", None, str(exc))
+        raise
+    _finish(store, week, status, location, None)
+    return DigestResult(
+        week=week, status=status, location=location, evidence=digest.evidence_in_week
+    )
+
+
+def _claim(store: Store, week: str, now: datetime) -> tuple[bool, str | None]:
+    try:
+        with store.session() as session:
+            session.add(
+                DigestRunRow(week=week, audience=AUDIENCE, status="claimed", claimed_at=now)
+            )
+        return True, None
+    except IntegrityError:
+        pass
+    with store.session() as session:
+        taken = session.execute(
+            update(DigestRunRow)
+            .where(
+                DigestRunRow.week == week,
+                DigestRunRow.audience == AUDIENCE,
+                (DigestRunRow.status == "failed")
+                | (
+                    (DigestRunRow.status == "claimed")
+                    & (DigestRunRow.claimed_at < now - STALE_CLAIM)
+                ),
+            )
+            .values(status="claimed", claimed_at=now, error=None)
+        )
+        if taken.rowcount:
+            return True, None
+        location = session.scalar(
+            select(DigestRunRow.location).where(
+                DigestRunRow.week == week, DigestRunRow.audience == AUDIENCE
+            )
+        )
+    return False, location
+
+
+def _finish(store: Store, week: str, status: str, location: str | None, error: str | None) -> None:
+    with store.session() as session:
+        session.execute(
+            update(DigestRunRow)
+            .where(DigestRunRow.week == week, DigestRunRow.audience == AUDIENCE)
+            .values(status=status, location=location, error=error, finished_at=datetime.now(UTC))
+        )
+
+
+def compose(digest: Digest, config: Config) -> EmailMessage:
+    settings = config.service.digest
+    smtp = config.service.smtp
+    message = EmailMessage()
+    message["Subject"] = settings.subject.format(week=digest.reported_week)
+    message["From"] = smtp.from_address if smtp else "listener@localhost"
+    message["To"] = ", ".join(settings.recipients) or "undisclosed-recipients:;"
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="listener.local")
+    message.set_content(render_text(digest))
+    message.add_alternative(render_html(digest), subtype="html")
+    return message
+
+
+def write_outbox(message: EmailMessage, html: str, outbox: Path, week: str) -> Path:
+    """Write ``digest-<week>.eml`` and ``.html`` atomically (temp file, then rename)."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    eml = outbox / f"digest-{week}.eml"
+    for path, data in ((outbox / f"digest-{week}.html", html.encode()), (eml, message.as_bytes())):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    return eml
+
+
+def send_smtp(message: EmailMessage, smtp: SmtpConfig) -> str:
+    """Send; return the Message-ID. Credentials come from the environment, never the file."""
+    username = _env(smtp.username_env)
+    password = _env(smtp.password_env)
+    client_cls = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
+    try:
+        with client_cls(smtp.host, smtp.port, timeout=smtp.timeout) as client:
+            if smtp.starttls and not smtp.ssl:
+                client.starttls()
+            if username and password:
+                client.login(username, password)
+            client.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ListenerError(
+            f"could not send the digest through {smtp.host}:{smtp.port}: {exc}",
+            hint="check smtp.host/port/starttls and the credentials' environment variables",
+        ) from exc
+    return str(message["Message-ID"])
+
+
+def _env(name: str | None) -> str | None:
+    if name is None:
+        return None
+    value = os.environ.get(name)
+    if value is None:
+        raise ListenerError(
+            f"smtp: environment variable {name} is not set",
+            hint=f"export {name} in the service's environment, or remove it from the config",
+        )
+    return value

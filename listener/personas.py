@@ -1,0 +1,162 @@
+"""Personas as the marketers write them, in YAML, validated and versioned.
+
+The version is a hash of the file's meaning (not its formatting), stored with every evidence row,
+so a change to personas is visible in history and ``listener rescore`` knows what is stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from listener.errors import ConfigError
+
+Kind = Literal["pain", "aspiration"]
+_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Attribute(_Strict):
+    """One pain or aspiration and the wording that signals it."""
+
+    id: str = Field(pattern=_ID_PATTERN)
+    label: str = Field(min_length=1)
+    phrases: tuple[str, ...]
+    """Multi-word phrases matched on lemmas ("send invoice" also finds "sending invoices")."""
+    keywords: tuple[str, ...] = ()
+    """Single words that signal the attribute on their own, with a lower score than a phrase."""
+    synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Word → alternatives, expanded into every phrase ("invoice": ["bill"])."""
+
+    @field_validator("phrases", "keywords")
+    @classmethod
+    def _non_blank(cls, values: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        cleaned = tuple(v.strip() for v in values)
+        if any(not v for v in cleaned):
+            raise ValueError("phrases and keywords must not be blank")
+        # Checked here, not with Field(min_length=1): pydantic would also report a list whose
+        # items failed as "too short", a second, false error for the same mistake.
+        if info.field_name == "phrases" and not cleaned:
+            raise ValueError("an attribute needs at least one phrase")
+        return cleaned
+
+
+class Profile(_Strict):
+    demographics: str | None = None
+    psychographics: str | None = None
+    behaviours: str | None = None
+    goals: str | None = None
+
+
+class Persona(_Strict):
+    id: str = Field(pattern=_ID_PATTERN)
+    name: str = Field(min_length=1)
+    negative: bool = False
+    """A negative persona is someone the marketers do *not* want to attract."""
+    segment: dict[str, str | list[str]] = Field(default_factory=dict)
+    profile: Profile = Field(default_factory=Profile)
+    pains: tuple[Attribute, ...] = ()
+    aspirations: tuple[Attribute, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_attribute_ids(self) -> Persona:
+        ids = [a.id for a in (*self.pains, *self.aspirations)]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"attribute ids must be unique within a persona: {', '.join(dupes)}")
+        if not ids:
+            raise ValueError("a persona needs at least one pain or aspiration")
+        return self
+
+    def attributes(self) -> Iterator[tuple[Kind, Attribute]]:
+        for pain in self.pains:
+            yield "pain", pain
+        for aspiration in self.aspirations:
+            yield "aspiration", aspiration
+
+
+class PersonaSet(_Strict):
+    personas: tuple[Persona, ...]
+    synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    """Synonyms shared by every persona's phrases."""
+
+    @field_validator("personas")
+    @classmethod
+    def _not_empty(cls, personas: tuple[Persona, ...]) -> tuple[Persona, ...]:
+        # Not Field(min_length=1): see Attribute._non_blank.
+        if not personas:
+            raise ValueError("the file needs at least one persona")
+        return personas
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> PersonaSet:
+        ids = [p.id for p in self.personas]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"persona ids must be unique: {', '.join(dupes)}")
+        return self
+
+    @property
+    def version(self) -> str:
+        """A short hash of the content: equal for equal meaning, whatever the YAML layout."""
+        canonical = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode()).hexdigest()[:12]
+
+    def get(self, persona_id: str) -> Persona:
+        for persona in self.personas:
+            if persona.id == persona_id:
+                return persona
+        raise KeyError(persona_id)
+
+
+def format_validation_error(error: ValidationError, where: str, prefix: str = "") -> list[str]:
+    """Turn pydantic's errors into lines naming the file, the key path and the bad value."""
+    lines = []
+    for err in error.errors():
+        path = prefix + _key_path(err["loc"])
+        value = err.get("input")
+        shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+        message = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{where}: {path or '<top>'}: {message}{shown}")
+    return lines
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path
+
+
+def load_personas(path: Path) -> PersonaSet:
+    """Read and validate a personas file; every problem is reported at once."""
+    if not path.is_file():
+        raise ConfigError(
+            [f"{path}: personas file not found"],
+            hint="set `personas:` in the config to a YAML file, relative to the config file",
+        )
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from exc
+    try:
+        return PersonaSet.model_validate(data or {})
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, str(path))) from exc

@@ -1,0 +1,131 @@
+"""Engines, sessions and migrations. Alembic owns the schema; the daemon upgrades on start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from listener.errors import ListenerError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ListenerError(
+            f"database: {url!r} is not a database URL",
+            hint="use e.g. sqlite:///data/listener.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ModuleNotFoundError as exc:
+        raise ListenerError(
+            f"no driver for {parsed.drivername}: {exc.name} is not installed",
+            hint="for PostgreSQL install the extra: pip install 'listener[postgres]'",
+        ) from exc
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def safe_url(engine: Engine) -> str:
+    """The URL with its password masked, for logs and status."""
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _alembic_config(engine: Engine) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to the newest migration. Returns (before, after) revisions."""
+    before = current_revision(engine)
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except OperationalError as exc:
+        raise ListenerError(
+            f"cannot reach the database at {safe_url(engine)}: {exc.orig}",
+            hint="check `database:` in the config and that the server is running",
+        ) from exc
+    return before, head_revision()
+
+
+def current_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as exc:
+        raise ListenerError(
+            f"cannot reach the database at {safe_url(engine)}: {exc.orig}",
+            hint="check `database:` in the config and that the server is running",
+        ) from exc
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config_for_scripts()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _alembic_config_for_scripts() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def require_current_schema(engine: Engine) -> None:
+    """Commands that only read refuse to guess at an old schema."""
+    if current_revision(engine) != head_revision():
+        raise ListenerError(
+            "the database schema is not up to date",
+            hint="run `listener db upgrade` (the daemon also upgrades on start)",
+        )
+
+
+class Store:
+    """An engine and a session factory: the one handle the rest of the daemon passes around."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def upgrade(self) -> tuple[str | None, str]:
+        return upgrade(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,149 @@
+"""Tables. Timestamps are UTC; ``week`` columns hold ISO weeks ("2026-W47") in the configured zone.
+
+The weekly aggregates read evidence by (week, persona, attribute), so evidence carries its week
+and segment (denormalised from the item) and is indexed that way: reports never join the items.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in, aware UTC out, on every backend (SQLite keeps no zone, so we re-attach it)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SourceRow(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(50))
+    cursor: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    config_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """Not before this time: set by backoff after failures (the circuit breaker)."""
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Set by a permanent error (bad credentials, gone); cleared when its config changes."""
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("source_id", "external_id"),
+        Index("ix_items_processed_key", "processed_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    author_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    title: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    fetched_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    segment: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    processed_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    """extractor version + persona version this item was last processed with; NULL = pending."""
+
+
+class StatementRow(Base):
+    __tablename__ = "statements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    start: Mapped[int] = mapped_column(Integer)
+    end: Mapped[int] = mapped_column(Integer)
+    theme: Mapped[str] = mapped_column(String(200), index=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    matched: Mapped[bool] = mapped_column(default=False)
+    """True when a persona attribute matched; unmatched themes are new-theme candidates."""
+
+
+class EvidenceRow(Base):
+    __tablename__ = "evidence"
+    __table_args__ = (
+        UniqueConstraint("statement_id", "persona_id", "attribute_id"),
+        Index("ix_evidence_week_persona_attribute", "week", "persona_id", "attribute_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    persona_id: Mapped[str] = mapped_column(String(100))
+    attribute_id: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    persona_version: Mapped[str] = mapped_column(String(16))
+    week: Mapped[str] = mapped_column(String(8))
+    segment_key: Mapped[str] = mapped_column(Text, default="{}")
+    """Canonical JSON of the item's segment, so counts group per segment in SQL."""
+
+
+class DigestRunRow(Base):
+    __tablename__ = "digest_runs"
+    __table_args__ = (UniqueConstraint("week", "audience"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8))
+    audience: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))
+    """claimed → sent | written | failed. The unique row is the claim: no restart sends twice."""
+    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    location: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """The .eml path in the outbox, or the SMTP Message-ID."""
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -1,0 +1,200 @@
+"""Read-only queries behind `status`, `report` and the digest."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from listener.store.models import EvidenceRow, ItemRow, SourceRow, StatementRow
+
+
+@dataclass(frozen=True)
+class Totals:
+    items: int
+    statements: int
+    evidence: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {"items": self.items, "statements": self.statements, "evidence": self.evidence}
+
+
+def totals(session: Session) -> Totals:
+    def count(model: type) -> int:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+    return Totals(items=count(ItemRow), statements=count(StatementRow), evidence=count(EvidenceRow))
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    items: int
+    statements: int
+    evidence: int
+    pending: int
+    newest_item_at: datetime | None
+
+
+def per_source_counts(
+    session: Session, processed_key: str | None = None
+) -> dict[int, SourceCounts]:
+    items = dict(
+        session.execute(
+            select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)
+        ).tuples()
+    )
+    newest = dict(
+        session.execute(
+            select(ItemRow.source_id, func.max(ItemRow.created_at)).group_by(ItemRow.source_id)
+        ).tuples()
+    )
+    statements = dict(
+        session.execute(
+            select(ItemRow.source_id, func.count())
+            .join(StatementRow, StatementRow.item_id == ItemRow.id)
+            .group_by(ItemRow.source_id)
+        ).tuples()
+    )
+    evidence = dict(
+        session.execute(
+            select(ItemRow.source_id, func.count())
+            .join(EvidenceRow, EvidenceRow.item_id == ItemRow.id)
+            .group_by(ItemRow.source_id)
+        ).tuples()
+    )
+    pending_query = select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)
+    if processed_key is None:
+        pending_query = pending_query.where(ItemRow.processed_key.is_(None))
+    else:
+        pending_query = pending_query.where(
+            (ItemRow.processed_key.is_(None)) | (ItemRow.processed_key != processed_key)
+        )
+    pending = dict(session.execute(pending_query).tuples())
+    ids = session.scalars(select(SourceRow.id)).all()
+    return {
+        source_id: SourceCounts(
+            items=items.get(source_id, 0),
+            statements=statements.get(source_id, 0),
+            evidence=evidence.get(source_id, 0),
+            pending=pending.get(source_id, 0),
+            newest_item_at=newest.get(source_id),
+        )
+        for source_id in ids
+    }
+
+
+AttributeKey = tuple[str, str, str]
+"""(persona id, attribute id, kind)"""
+
+
+def weekly_counts(session: Session, weeks: list[str]) -> dict[AttributeKey, dict[str, int]]:
+    """Evidence per persona attribute per week (only weeks asked for), read from the index."""
+    result: dict[AttributeKey, dict[str, int]] = defaultdict(dict)
+    rows = session.execute(
+        select(
+            EvidenceRow.persona_id,
+            EvidenceRow.attribute_id,
+            EvidenceRow.kind,
+            EvidenceRow.week,
+            func.count(),
+        )
+        .where(EvidenceRow.week.in_(weeks))
+        .group_by(
+            EvidenceRow.persona_id, EvidenceRow.attribute_id, EvidenceRow.kind, EvidenceRow.week
+        )
+    ).tuples()
+    for persona, attribute, kind, week, count in rows:
+        result[(persona, attribute, kind)][week] = count
+    return dict(result)
+
+
+def weekly_segment_counts(
+    session: Session, weeks: list[str]
+) -> dict[tuple[str, str, str], dict[str, int]]:
+    """Evidence per (persona, attribute, segment JSON) per week."""
+    result: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
+    rows = session.execute(
+        select(
+            EvidenceRow.persona_id,
+            EvidenceRow.attribute_id,
+            EvidenceRow.segment_key,
+            EvidenceRow.week,
+            func.count(),
+        )
+        .where(EvidenceRow.week.in_(weeks))
+        .group_by(
+            EvidenceRow.persona_id,
+            EvidenceRow.attribute_id,
+            EvidenceRow.segment_key,
+            EvidenceRow.week,
+        )
+    ).tuples()
+    for persona, attribute, segment, week, count in rows:
+        result[(persona, attribute, segment)][week] = count
+    return dict(result)
+
+
+@dataclass(frozen=True)
+class Quote:
+    text: str
+    url: str | None
+    source: str
+    created_at: datetime | None
+    score: float
+
+
+def quotes(
+    session: Session, persona: str, attribute: str, weeks: list[str], limit: int
+) -> list[Quote]:
+    """The strongest, newest real quotes for an attribute, at most one per item."""
+    if limit <= 0:
+        return []
+    rows = session.execute(
+        select(
+            StatementRow.text,
+            ItemRow.url,
+            SourceRow.name,
+            ItemRow.created_at,
+            EvidenceRow.score,
+            ItemRow.id,
+        )
+        .join(StatementRow, StatementRow.id == EvidenceRow.statement_id)
+        .join(ItemRow, ItemRow.id == EvidenceRow.item_id)
+        .join(SourceRow, SourceRow.id == ItemRow.source_id)
+        .where(
+            EvidenceRow.persona_id == persona,
+            EvidenceRow.attribute_id == attribute,
+            EvidenceRow.week.in_(weeks),
+        )
+        .order_by(EvidenceRow.score.desc(), ItemRow.created_at.desc(), EvidenceRow.id)
+        .limit(limit * 5)
+    ).tuples()
+    seen: set[int] = set()
+    out: list[Quote] = []
+    for text, url, source, created, score, item_id in rows:
+        if item_id in seen:
+            continue
+        seen.add(item_id)
+        out.append(Quote(text=text, url=url, source=source, created_at=created, score=score))
+        if len(out) == limit:
+            break
+    return out
+
+
+def unmatched_themes(
+    session: Session, weeks: list[str], limit: int = 10
+) -> list[tuple[str, str, int]]:
+    """Frequent statement themes no persona covers: (kind, theme, count), most frequent first."""
+    rows = session.execute(
+        select(StatementRow.kind, StatementRow.theme, func.count().label("n"))
+        .where(
+            StatementRow.week.in_(weeks), StatementRow.matched.is_(False), StatementRow.theme != ""
+        )
+        .group_by(StatementRow.kind, StatementRow.theme)
+        .order_by(func.count().desc(), StatementRow.theme)
+        .limit(limit)
+    ).tuples()
+    return [(kind, theme, count) for kind, theme, count in rows]

@@ -1,0 +1,106 @@
+"""Per-source state: the cursor and the health record that drives backoff and `listener status`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from listener.store.models import SourceRow
+
+BACKOFF_BASE = timedelta(minutes=1)
+BACKOFF_MAX = timedelta(hours=6)
+CIRCUIT_THRESHOLD = 3
+"""Failures in a row before the source is skipped until its backoff time (the circuit opens)."""
+
+
+def config_hash(config: Any) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def get_or_create(session: Session, name: str, type_: str, hash_: str | None = None) -> SourceRow:
+    """The source's row; a changed config clears a permanent disable (the operator fixed it)."""
+    row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one_or_none()
+    if row is None:
+        row = SourceRow(name=name, type=type_, config_hash=hash_, consecutive_failures=0)
+        session.add(row)
+        session.flush()
+    elif hash_ is not None and row.config_hash != hash_:
+        row.config_hash = hash_
+        row.type = type_
+        row.disabled_reason = None
+        row.next_attempt_at = None
+        row.consecutive_failures = 0
+    return row
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Whether a source may run now, and why not."""
+
+    open: bool
+    reason: str | None = None
+
+
+def may_run(row: SourceRow, now: datetime) -> Gate:
+    if row.disabled_reason:
+        return Gate(False, f"disabled: {row.disabled_reason}")
+    if row.next_attempt_at is not None and row.next_attempt_at > now:
+        return Gate(False, f"backing off until {row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC")
+    return Gate(True)
+
+
+def record_attempt(row: SourceRow, now: datetime) -> None:
+    row.last_attempt_at = now
+
+
+def record_success(row: SourceRow, now: datetime) -> None:
+    row.last_success_at = now
+    row.consecutive_failures = 0
+    row.last_error = None
+    row.next_attempt_at = None
+
+
+def record_failure(
+    row: SourceRow,
+    now: datetime,
+    error: str,
+    *,
+    permanent: bool = False,
+    retry_after: float | None = None,
+    rng: random.Random | None = None,
+) -> None:
+    """Count the failure; after a streak, open the circuit with exponential backoff and jitter."""
+    row.consecutive_failures = (row.consecutive_failures or 0) + 1
+    row.last_error = error[:2000]
+    if permanent:
+        row.disabled_reason = error[:500]
+        return
+    delay = timedelta(0)
+    if row.consecutive_failures >= CIRCUIT_THRESHOLD:
+        steps = row.consecutive_failures - CIRCUIT_THRESHOLD
+        ceiling = min(BACKOFF_MAX, BACKOFF_BASE * (2**steps))
+        delay = ceiling * (0.5 + 0.5 * (rng or random).random())
+    if retry_after is not None:
+        delay = max(delay, timedelta(seconds=retry_after))
+    row.next_attempt_at = now + delay if delay else None
+
+
+def health(row: SourceRow, now: datetime | None = None) -> str:
+    """One word for status: ok, never-run, failing, backing-off, disabled."""
+    now = now or datetime.now(UTC)
+    if row.disabled_reason:
+        return "disabled"
+    if row.next_attempt_at is not None and row.next_attempt_at > now:
+        return "backing-off"
+    if row.consecutive_failures:
+        return "failing"
+    if row.last_success_at is None:
+        return "never-run"
+    return "ok"

@@ -1,0 +1,143 @@
+"""The store on real SQLite and PostgreSQL: schema, ingestion, cursors, health, digest claims."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+
+from connectors.base import RawItem
+from listener.store import sources as source_state
+from listener.store.db import Store, current_revision, head_revision
+from listener.store.items import ingest_batch
+from listener.store.models import Base, DigestRunRow, ItemRow, SourceRow
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _item(n: int, text: str | None = None) -> RawItem:
+    return RawItem(
+        external_id=f"id-{n}",
+        text=text or f"text {n}",
+        url=f"https://example.com/{n}",
+        author=f"Author{n}",
+        created_at=NOW - timedelta(days=n),
+    )
+
+
+def _source(store: Store, name: str = "s1") -> int:
+    with store.session() as session:
+        return source_state.get_or_create(session, name, "feed", "h1").id
+
+
+def test_migrations_create_exactly_the_models(store: Store) -> None:
+    assert current_revision(store.engine) == head_revision()
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_upgrade_is_idempotent(store: Store) -> None:
+    before, after = store.upgrade()
+    assert before == after == head_revision()
+
+
+def test_ingest_adds_then_recognises_items_and_saves_cursor(store: Store) -> None:
+    source_id = _source(store)
+    with store.session() as session:
+        row = session.get_one(SourceRow, source_id)
+        counts = ingest_batch(session, row, [_item(1), _item(2)], {"after": "id-2"}, {"channel": "x"})
+    assert (counts.added, counts.updated, counts.unchanged) == (2, 0, 0)
+    with store.session() as session:
+        row = session.get_one(SourceRow, source_id)
+        assert row.cursor == {"after": "id-2"}
+        again = ingest_batch(session, row, [_item(1), _item(2), _item(2)], {"after": "id-3"})
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+    with store.session() as session:
+        items = session.scalars(select(ItemRow).order_by(ItemRow.external_id)).all()
+        assert [i.external_id for i in items] == ["id-1", "id-2"]
+        assert items[0].segment == {"channel": "x"}
+        assert items[0].created_at == NOW - timedelta(days=1)  # aware UTC back out
+        assert items[0].author_hash and "Author" not in items[0].author_hash
+        assert session.get_one(SourceRow, source_id).cursor == {"after": "id-3"}
+
+
+def test_edited_item_is_updated_and_marked_for_processing(store: Store) -> None:
+    source_id = _source(store)
+    with store.session() as session:
+        ingest_batch(session, session.get_one(SourceRow, source_id), [_item(1)], {})
+        session.execute(ItemRow.__table__.update().values(processed_key="v1:p1"))
+    with store.session() as session:
+        counts = ingest_batch(session, session.get_one(SourceRow, source_id), [_item(1, "edited")], {})
+    assert counts.updated == 1
+    with store.session() as session:
+        item = session.scalars(select(ItemRow)).one()
+        assert (item.text, item.processed_key) == ("edited", None)
+
+
+def test_failed_transaction_stores_neither_items_nor_cursor(store: Store) -> None:
+    source_id = _source(store)
+    with pytest.raises(RuntimeError), store.session() as session:
+        ingest_batch(session, session.get_one(SourceRow, source_id), [_item(1)], {"after": "id-1"})
+        raise RuntimeError("crash between ingest and commit")
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(ItemRow)) == 0
+        assert session.get_one(SourceRow, source_id).cursor is None
+
+
+def test_same_external_id_in_two_sources_is_two_items(store: Store) -> None:
+    first, second = _source(store, "a"), _source(store, "b")
+    with store.session() as session:
+        ingest_batch(session, session.get_one(SourceRow, first), [_item(1)], {})
+        ingest_batch(session, session.get_one(SourceRow, second), [_item(1)], {})
+    with store.session() as session:
+        assert session.scalar(select(func.count()).select_from(ItemRow)) == 2
+
+
+def test_circuit_opens_after_a_failure_streak_and_closes_on_success(store: Store) -> None:
+    source_id = _source(store)
+    with store.session() as session:
+        row = session.get_one(SourceRow, source_id)
+        for _ in range(source_state.CIRCUIT_THRESHOLD - 1):
+            source_state.record_failure(row, NOW, "HTTP 500")
+        assert source_state.may_run(row, NOW).open
+        source_state.record_failure(row, NOW, "HTTP 500")
+        gate = source_state.may_run(row, NOW)
+        assert not gate.open and "backing off" in (gate.reason or "")
+        assert source_state.health(row, NOW) == "backing-off"
+        assert source_state.may_run(row, NOW + source_state.BACKOFF_MAX).open
+        source_state.record_success(row, NOW)
+        assert (row.consecutive_failures, row.last_error, source_state.health(row, NOW)) == (0, None, "ok")
+
+
+def test_retry_after_is_honoured_even_before_the_circuit_opens(store: Store) -> None:
+    source_id = _source(store)
+    with store.session() as session:
+        row = session.get_one(SourceRow, source_id)
+        source_state.record_failure(row, NOW, "429", retry_after=120)
+        assert row.next_attempt_at == NOW + timedelta(seconds=120)
+
+
+def test_permanent_failure_disables_until_the_config_changes(store: Store) -> None:
+    source_id = _source(store)
+    with store.session() as session:
+        row = session.get_one(SourceRow, source_id)
+        source_state.record_failure(row, NOW, "401 bad credentials", permanent=True)
+        assert source_state.health(row, NOW) == "disabled"
+    with store.session() as session:
+        same = source_state.get_or_create(session, "s1", "feed", "h1")
+        assert not source_state.may_run(same, NOW).open
+        changed = source_state.get_or_create(session, "s1", "feed", "h2")
+        assert source_state.may_run(changed, NOW).open
+
+
+def test_digest_claim_is_unique_per_week(store: Store) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with store.session() as session:
+        session.add(DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW))
+    with pytest.raises(IntegrityError), store.session() as session:
+        session.add(DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW))
