@@ -32,14 +32,13 @@ class ProcessCounts:
     evidence: int = 0
 
 
-def item_document(kind: str, title: str | None, text: str) -> str:
-    """What the NLP reads: a post's title carries meaning too, unless the text starts with it.
+def item_document(title: str | None, text: str) -> str:
+    """What the NLP reads: the text; the title only when there is no text.
 
-    Survey responses are left as they are: their title is the question, not the customer's words.
+    Titles are left out otherwise: connectors that want them (Reddit self-posts) put them in the
+    text, and elsewhere they repeat the body or are boilerplate ("Comment on ...").
     """
-    if title and kind != "response" and not text.startswith(title):
-        return f"{title}\n\n{text}" if text else title
-    return text
+    return text if text.strip() else (title or "")
 
 
 class Processor:
@@ -95,7 +94,7 @@ class Processor:
         ids = [row.id for row in rows]
         session.execute(delete(EvidenceRow).where(EvidenceRow.item_id.in_(ids)))
         session.execute(delete(StatementRow).where(StatementRow.item_id.in_(ids)))
-        documents = (item_document(row.kind, row.title, row.text) for row in rows)
+        documents = (item_document(row.title, row.text) for row in rows)
         pending: list[tuple[ItemRow, StatementRow, list[Match], str]] = []
         for row, statements in zip(rows, self.extractor.extract_many(documents), strict=True):
             week = iso_week(row.created_at or row.fetched_at, self.tz)

@@ -24,7 +24,8 @@ POSTGRES_URL = os.environ.get("LISTENER_TEST_POSTGRES_URL")
 
 def pytest_report_header() -> list[str]:
     return [
-        f"postgres store tests: {'on (' + POSTGRES_URL + ')' if POSTGRES_URL else 'off (set LISTENER_TEST_POSTGRES_URL)'}",
+        "postgres store tests: "
+        + (f"on ({POSTGRES_URL})" if POSTGRES_URL else "off (set LISTENER_TEST_POSTGRES_URL)"),
         f"shared data: {SHARED_DATA if SHARED_DATA.is_dir() else 'absent'}",
     ]
 
@@ -68,3 +69,23 @@ def store(store_url: str) -> Iterator[Store]:
     s.upgrade()
     yield s
     s.dispose()
+
+
+_skipped_postgres: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and "postgres" in report.keywords:
+        _skipped_postgres.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """In CI (LISTENER_REQUIRE_POSTGRES=1) a skipped PostgreSQL test is a failure, not a pass."""
+    if os.environ.get("LISTENER_REQUIRE_POSTGRES") == "1" and _skipped_postgres:
+        session.config.get_terminal_writer().line(
+            f"FAILED: {len(_skipped_postgres)} PostgreSQL store tests were skipped "
+            f"(first: {_skipped_postgres[0]}); "
+            "is the server up and LISTENER_TEST_POSTGRES_URL right?",
+            red=True,
+        )
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -58,8 +58,8 @@ def summary_line(result: PassResult, stored: object) -> str:
     statements = getattr(stored, "statements", 0)
     evidence = getattr(stored, "evidence", 0)
     digest = result.digest
-    if digest is None or digest.status == "not-due":
-        tail = "digest: not due yet"
+    if digest is None:
+        tail = "no digest"
     elif digest.status == "already-done":
         tail = f"digest for {digest.week} already done: {digest.location}"
     else:

@@ -24,25 +24,28 @@ from listener.digest.render import render_html, render_text
 from listener.errors import ListenerError
 from listener.store.db import Store
 from listener.store.models import DigestRunRow
-from listener.weeks import iso_week, week_start
+from listener.weeks import iso_week, shift, week_start
 
 AUDIENCE = "default"
 STALE_CLAIM = timedelta(hours=1)
 
 
-def due_week(now: datetime, tz: ZoneInfo, schedule: str) -> str | None:
-    """The week whose digest is due at ``now``, or None before this week's scheduled moment."""
+def due_week(now: datetime, tz: ZoneInfo, schedule: str) -> str:
+    """The latest week whose scheduled digest moment has passed at ``now``.
+
+    Before this week's moment that is last week: a daemon that was down then still sends it.
+    """
     weekday, at = parse_weekly_schedule(schedule)
     week = iso_week(now, tz)
     moment = datetime.combine(week_start(week) + timedelta(days=weekday), at, tzinfo=tz)
-    return week if now >= moment else None
+    return week if now >= moment else shift(week, -1)
 
 
 @dataclass(frozen=True)
 class DigestResult:
     week: str
     status: str
-    """written | sent | already-done | not-due"""
+    """written | sent | already-done"""
     location: str | None = None
     evidence: int = 0
 
@@ -53,8 +56,6 @@ def run_digest(
     """Send or write this week's digest if it is due and nobody has yet."""
     now = now or datetime.now(UTC)
     week = force_week or due_week(now, config.tz, config.service.digest.schedule)
-    if week is None:
-        return DigestResult(week=iso_week(now, config.tz), status="not-due")
     claimed, previous = _claim(store, week, now)
     if not claimed:
         return DigestResult(week=week, status="already-done", location=previous)

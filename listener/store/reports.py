@@ -42,28 +42,26 @@ def per_source_counts(
     session: Session, processed_key: str | None = None
 ) -> dict[int, SourceCounts]:
     items = dict(
-        session.execute(
-            select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)
-        ).tuples()
+        session.execute(select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)).all()
     )
     newest = dict(
         session.execute(
             select(ItemRow.source_id, func.max(ItemRow.created_at)).group_by(ItemRow.source_id)
-        ).tuples()
+        ).all()
     )
     statements = dict(
         session.execute(
             select(ItemRow.source_id, func.count())
             .join(StatementRow, StatementRow.item_id == ItemRow.id)
             .group_by(ItemRow.source_id)
-        ).tuples()
+        ).all()
     )
     evidence = dict(
         session.execute(
             select(ItemRow.source_id, func.count())
             .join(EvidenceRow, EvidenceRow.item_id == ItemRow.id)
             .group_by(ItemRow.source_id)
-        ).tuples()
+        ).all()
     )
     pending_query = select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)
     if processed_key is None:
@@ -72,7 +70,7 @@ def per_source_counts(
         pending_query = pending_query.where(
             (ItemRow.processed_key.is_(None)) | (ItemRow.processed_key != processed_key)
         )
-    pending = dict(session.execute(pending_query).tuples())
+    pending = dict(session.execute(pending_query).all())
     ids = session.scalars(select(SourceRow.id)).all()
     return {
         source_id: SourceCounts(
@@ -105,7 +103,7 @@ def weekly_counts(session: Session, weeks: list[str]) -> dict[AttributeKey, dict
         .group_by(
             EvidenceRow.persona_id, EvidenceRow.attribute_id, EvidenceRow.kind, EvidenceRow.week
         )
-    ).tuples()
+    )
     for persona, attribute, kind, week, count in rows:
         result[(persona, attribute, kind)][week] = count
     return dict(result)
@@ -131,7 +129,7 @@ def weekly_segment_counts(
             EvidenceRow.segment_key,
             EvidenceRow.week,
         )
-    ).tuples()
+    )
     for persona, attribute, segment, week, count in rows:
         result[(persona, attribute, segment)][week] = count
     return dict(result)
@@ -171,7 +169,7 @@ def quotes(
         )
         .order_by(EvidenceRow.score.desc(), ItemRow.created_at.desc(), EvidenceRow.id)
         .limit(limit * 5)
-    ).tuples()
+    )
     seen: set[int] = set()
     out: list[Quote] = []
     for text, url, source, created, score, item_id in rows:
@@ -196,5 +194,5 @@ def unmatched_themes(
         .group_by(StatementRow.kind, StatementRow.theme)
         .order_by(func.count().desc(), StatementRow.theme)
         .limit(limit)
-    ).tuples()
+    )
     return [(kind, theme, count) for kind, theme, count in rows]

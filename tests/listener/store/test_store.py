@@ -49,7 +49,9 @@ def test_ingest_adds_then_recognises_items_and_saves_cursor(store: Store) -> Non
     source_id = _source(store)
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
-        counts = ingest_batch(session, row, [_item(1), _item(2)], {"after": "id-2"}, {"channel": "x"})
+        counts = ingest_batch(
+            session, row, [_item(1), _item(2)], {"after": "id-2"}, {"channel": "x"}
+        )
     assert (counts.added, counts.updated, counts.unchanged) == (2, 0, 0)
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
@@ -71,7 +73,9 @@ def test_edited_item_is_updated_and_marked_for_processing(store: Store) -> None:
         ingest_batch(session, session.get_one(SourceRow, source_id), [_item(1)], {})
         session.execute(ItemRow.__table__.update().values(processed_key="v1:p1"))
     with store.session() as session:
-        counts = ingest_batch(session, session.get_one(SourceRow, source_id), [_item(1, "edited")], {})
+        counts = ingest_batch(
+            session, session.get_one(SourceRow, source_id), [_item(1, "edited")], {}
+        )
     assert counts.updated == 1
     with store.session() as session:
         item = session.scalars(select(ItemRow)).one()
@@ -110,7 +114,11 @@ def test_circuit_opens_after_a_failure_streak_and_closes_on_success(store: Store
         assert source_state.health(row, NOW) == "backing-off"
         assert source_state.may_run(row, NOW + source_state.BACKOFF_MAX).open
         source_state.record_success(row, NOW)
-        assert (row.consecutive_failures, row.last_error, source_state.health(row, NOW)) == (0, None, "ok")
+        assert (row.consecutive_failures, row.last_error, source_state.health(row, NOW)) == (
+            0,
+            None,
+            "ok",
+        )
 
 
 def test_retry_after_is_honoured_even_before_the_circuit_opens(store: Store) -> None:
@@ -138,6 +146,10 @@ def test_digest_claim_is_unique_per_week(store: Store) -> None:
     from sqlalchemy.exc import IntegrityError
 
     with store.session() as session:
-        session.add(DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW))
+        session.add(
+            DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW)
+        )
     with pytest.raises(IntegrityError), store.session() as session:
-        session.add(DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW))
+        session.add(
+            DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW)
+        )

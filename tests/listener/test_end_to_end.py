@@ -1,0 +1,128 @@
+"""`listener run --once` over the bundled example: the newcomer's first command, end to end."""
+
+from __future__ import annotations
+
+import email
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from listener.cli import main
+from tests.listener.helpers import copy_example
+
+AS_OF = "2026-11-23T12:00"  # the example data covers the six weeks before this
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    return copy_example(tmp_path)
+
+
+def _run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--log-level", "warning", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_run_once_stores_evidence_and_writes_the_digest(example: Path, tmp_path: Path) -> None:
+    code, out, err = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    assert code == 0, err
+    summary = out.strip().splitlines()[-1]
+    match = re.search(r"stored (\d+) items, (\d+) statements, (\d+) evidence", summary)
+    assert match, summary
+    items, statements, evidence = map(int, match.groups())
+    assert items >= 150 and statements > 0 and evidence > 0
+    eml = tmp_path / "outbox" / "digest-2026-W48.eml"
+    assert str(eml) in summary
+    message = email.message_from_bytes(eml.read_bytes())
+    assert message["Subject"] == "Listener digest: 2026-W47"
+    html = (tmp_path / "outbox" / "digest-2026-W48.html").read_text()
+    counts = [int(n) for n in re.findall(r'<td class="n">(\d+)</td>', html)]
+    assert sum(counts) > 0, "the digest shows no evidence"
+    assert "forum.example.com" in html  # quotes link to their source
+
+
+def test_second_run_adds_nothing_and_says_so(example: Path) -> None:
+    _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    code, first_status, _ = _run("status", "--json", "-c", str(example))
+    code, out, err = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    assert code == 0, err
+    assert "nothing new: 0 items, 0 statements, 0 evidence added" in out
+    assert "already done" in out
+    _, second_status, _ = _run("status", "--json", "-c", str(example))
+    assert json.loads(first_status)["totals"] == json.loads(second_status)["totals"]
+
+
+def test_status_json_shape_for_scripts(example: Path) -> None:
+    _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    code, out, _ = _run("status", "--json", "-c", str(example))
+    assert code == 0
+    data = json.loads(out)
+    assert set(data["totals"]) == {"items", "statements", "evidence"}
+    names = [s["name"] for s in data["sources"]]
+    assert names == ["smb-forums", "nps-q4"]
+    assert sum(s["items"] for s in data["sources"]) == data["totals"]["items"]
+    assert all(s["health"] == "ok" for s in data["sources"])
+
+
+def test_report_table_lists_attributes_by_week(example: Path) -> None:
+    _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    code, out, _ = _run("report", "-c", str(example), "--weeks", "60", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert sum(row["total"] for row in data["rows"]) > 0
+    code, table, _ = _run("report", "-c", str(example), "--weeks", "60")
+    assert table.splitlines()[0].startswith("PERSONA") and "TOTAL" in table.splitlines()[0]
+    code, by_size, _ = _run(
+        "report", "-c", str(example), "--weeks", "60", "--by-segment", "company_size"
+    )
+    assert "COMPANY_SIZE" in by_size.splitlines()[0]
+
+
+def test_a_failing_source_does_not_stop_the_others(example: Path) -> None:
+    text = example.read_text().replace(
+        "path: examples/surveys/nps.csv", "path: examples/surveys/gone.csv"
+    )
+    example.write_text(text)
+    code, out, err = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    assert code == 1
+    assert "source nps-q4: failed" in err
+    assert "1 source(s) failed" in out
+    _, status, _ = _run("status", "--json", "-c", str(example))
+    health = {s["name"]: s for s in json.loads(status)["sources"]}
+    assert health["smb-forums"]["health"] == "ok" and health["smb-forums"]["items"] > 0
+    assert health["nps-q4"]["health"] == "failing"
+    assert "gone.csv" in health["nps-q4"]["last_error"]
+    _, table, _ = _run("status", "-c", str(example))
+    assert "failing" in table and "last errors:" in table
+
+
+def test_check_names_all_three_mistakes(tmp_path: Path) -> None:
+    bad = copy_example(
+        tmp_path,
+        {
+            "type: feed": "type: rss",
+            "personas: personas.example.yaml": "personas: missing.yaml",
+            "every: 1h": "every: -5m",
+        },
+    )
+    code, _, err = _run("check", "-c", str(bad))
+    assert code == 2
+    assert "sources[0].type" in err and "rss" in err
+    assert "personas" in err and "missing.yaml" in err
+    assert "sources[1].every" in err
+
+
+def test_check_passes_on_the_example(example: Path) -> None:
+    code, out, err = _run("check", "-c", str(example))
+    assert code == 0, err
+    assert out.startswith("ok: ")
+
+
+def test_db_upgrade_reports_revision(example: Path) -> None:
+    code, out, _ = _run("db", "upgrade", "-c", str(example))
+    assert code == 0 and "was empty" in out
+    code, out, _ = _run("db", "upgrade", "-c", str(example))
+    assert "already current" in out
