@@ -68,7 +68,8 @@ def test_digest_is_sent_by_smtp_once(tmp_path: Path, smtp_server: tuple[int, _In
         tmp_path,
         {
             EXAMPLE_SMTP_COMMENT: (
-                f"smtp: {{host: 127.0.0.1, port: {port}, starttls: false, from: listener@example.com}}"
+                f"smtp: {{host: 127.0.0.1, port: {port}, starttls: false, "
+                "from: listener@example.com}"
             )
         },
     )
@@ -108,7 +109,8 @@ def test_unreachable_smtp_fails_the_claim_so_it_is_retried(tmp_path: Path) -> No
         tmp_path,
         {
             EXAMPLE_SMTP_COMMENT: (
-                f"smtp: {{host: 127.0.0.1, port: {port}, starttls: false, from: l@example.com, timeout: 2}}"
+                f"smtp: {{host: 127.0.0.1, port: {port}, starttls: false, "
+                "from: l@example.com, timeout: 2}"
             )
         },
     )
