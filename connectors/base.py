@@ -8,6 +8,7 @@ never advances a cursor past what was stored.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,7 +105,7 @@ class Connector(Protocol):
     """A source kind. Instantiated as ``Connector(config, context)``."""
 
     type: ClassVar[str]
-    Config: ClassVar[type[ConnectorConfig]]
+    Config: ClassVar[builtins.type[ConnectorConfig]]
 
     def check(self) -> None:
         """Validate credentials and reachability; raise ConnectorError(hint=...) if not."""

@@ -34,14 +34,14 @@ def collect_report(service: Service, weeks: int, segment_tag: str | None) -> dic
                 bucket = merged.setdefault((persona_id, attribute_id, value), {})
                 for week, n in per_week.items():
                     bucket[week] = bucket.get(week, 0) + n
-            labels = {
+            labels: dict[tuple[str, str], tuple[str, str]] = {
                 (p.id, a.id): (a.label, kind)
                 for p in config.personas.personas
                 for kind, a in p.attributes()
             }
             for (persona_id, attribute_id, value), per_week in sorted(merged.items()):
-                label, kind = labels.get((persona_id, attribute_id), (attribute_id, "?"))
-                row = _row(persona_id, attribute_id, label, kind, week_list, per_week)
+                label, kind_name = labels.get((persona_id, attribute_id), (attribute_id, "?"))
+                row = _row(persona_id, attribute_id, label, kind_name, week_list, per_week)
                 row["segment"] = {segment_tag: value}
                 rows.append(row)
     return {"weeks": week_list, "segment_tag": segment_tag, "rows": rows}

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 
 from listener.config import Config, SmtpConfig, parse_weekly_schedule
@@ -102,7 +103,7 @@ def _claim(store: Store, week: str, now: datetime) -> tuple[bool, str | None]:
             )
             .values(status="claimed", claimed_at=now, error=None)
         )
-        if taken.rowcount:
+        if cast("CursorResult[Any]", taken).rowcount:
             return True, None
         location = session.scalar(
             select(DigestRunRow.location).where(
