@@ -16,6 +16,8 @@ from listener.store.models import SourceRow
 
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
+DISABLED_RETRY = timedelta(hours=24)
+"""A permanently failing source is still tried once a day, in case the far side was fixed."""
 CIRCUIT_THRESHOLD = 3
 """Failures in a row before the source is skipped until its backoff time (the circuit opens)."""
 
@@ -50,7 +52,9 @@ class Gate:
 
 def may_run(row: SourceRow, now: datetime) -> Gate:
     if row.disabled_reason:
-        return Gate(False, f"disabled: {row.disabled_reason}")
+        last = row.last_attempt_at
+        if last is None or now - last < DISABLED_RETRY:
+            return Gate(False, f"disabled: {row.disabled_reason}")
     if row.next_attempt_at is not None and row.next_attempt_at > now:
         return Gate(False, f"backing off until {row.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC")
     return Gate(True)
@@ -65,6 +69,7 @@ def record_success(row: SourceRow, now: datetime) -> None:
     row.consecutive_failures = 0
     row.last_error = None
     row.next_attempt_at = None
+    row.disabled_reason = None
 
 
 def record_failure(

@@ -133,8 +133,11 @@ def test_permanent_failure_disables_until_the_config_changes(store: Store) -> No
     source_id = _source(store)
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
+        source_state.record_attempt(row, NOW)
         source_state.record_failure(row, NOW, "401 bad credentials", permanent=True)
         assert source_state.health(row, NOW) == "disabled"
+        assert not source_state.may_run(row, NOW + timedelta(hours=23)).open
+        assert source_state.may_run(row, NOW + source_state.DISABLED_RETRY).open  # daily retry
     with store.session() as session:
         same = source_state.get_or_create(session, "s1", "feed", "h1")
         assert not source_state.may_run(same, NOW).open
