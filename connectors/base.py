@@ -107,6 +107,10 @@ class Connector(Protocol):
     type: ClassVar[str]
     Config: ClassVar[builtins.type[ConnectorConfig]]
 
+    def __init__(self, config: Any, context: ConnectorContext) -> None:
+        """``config`` is an instance of the connector's own ``Config``."""
+        ...
+
     def check(self) -> None:
         """Validate credentials and reachability; raise ConnectorError(hint=...) if not."""
         ...

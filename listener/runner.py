@@ -64,7 +64,7 @@ def run_source(
     context = ConnectorContext(
         source_name=source.name, base_dir=config.base_dir, user_agent=USER_AGENT
     )
-    connector = REGISTRY[source.spec.type](source.connector, context)  # type: ignore[call-arg]
+    connector = REGISTRY[source.spec.type](source.connector, context)
     run = SourceRun(source.name, "ok")
     try:
         batches = connector.fetch(cursor)

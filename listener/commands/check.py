@@ -12,7 +12,7 @@ def check_sources(config: Config) -> list[str]:
     problems = []
     for index, source in enumerate(config.sources):
         context = ConnectorContext(source.name, base_dir=config.base_dir, user_agent=USER_AGENT)
-        connector = REGISTRY[source.spec.type](source.connector, context)  # type: ignore[call-arg]
+        connector = REGISTRY[source.spec.type](source.connector, context)
         try:
             connector.check()
         except ConnectorError as exc:
