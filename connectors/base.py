@@ -74,6 +74,8 @@ class ConnectorError(Exception):
     ``permanent`` errors (bad credentials, a feed that answered 410, a banned subreddit) will not
     go away by retrying: the daemon disables or pauses the source instead of looping.
     ``retry_after`` (seconds) is the source's own request to wait, e.g. from Retry-After.
+    ``partial`` errors come after the batches of the parts that worked (the other feeds of a
+    source, the other subreddits): the source is degraded, not down, and is not backed off.
     """
 
     def __init__(
@@ -83,12 +85,14 @@ class ConnectorError(Exception):
         hint: str | None = None,
         permanent: bool = False,
         retry_after: float | None = None,
+        partial: bool = False,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.permanent = permanent
         self.retry_after = retry_after
+        self.partial = partial
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message

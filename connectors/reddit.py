@@ -161,7 +161,7 @@ class RedditConnector:
                         raise err from None
                     broken.append(err)
             if broken:
-                raise _combined(broken)
+                raise _combined(broken, partial=False)
         finally:
             session.close()
 
@@ -192,7 +192,7 @@ class RedditConnector:
         finally:
             session.close()
         if broken:
-            raise _combined(broken)
+            raise _combined(broken, partial=len(broken) < len(self.config.subreddits))
 
     # -- internals ---------------------------------------------------------------------------
     def _reddit(self) -> tuple[praw.Reddit, requests.Session]:
@@ -434,11 +434,18 @@ def _translate(
     return ConnectorError(f"{prefix}: {type(exc).__name__}: {exc}")
 
 
-def _combined(errors: list[_SubredditGone]) -> ConnectorError:
-    """One permanent error naming every unreadable subreddit (the others were read)."""
+def _combined(errors: list[_SubredditGone], *, partial: bool) -> ConnectorError:
+    """One error naming every unreadable subreddit.
+
+    Permanent when nothing could be read; ``partial`` (the source stays up, degraded) when the
+    other subreddits were read.
+    """
     hints = dict.fromkeys(e.hint for e in errors if e.hint)
     return ConnectorError(
-        "; ".join(e.message for e in errors), hint="; ".join(hints) or None, permanent=True
+        "; ".join(e.message for e in errors),
+        hint="; ".join(hints) or None,
+        permanent=not partial,
+        partial=partial,
     )
 
 

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from connectors.base import Connector
+from connectors.discourse import DiscourseConnector
 from connectors.feed import FeedConnector
+from connectors.hackernews import HackerNewsConnector
 from connectors.reddit import RedditConnector
 from connectors.survey_file import SurveyFileConnector
 
 REGISTRY: dict[str, type[Connector]] = {
+    DiscourseConnector.type: DiscourseConnector,
     FeedConnector.type: FeedConnector,
+    HackerNewsConnector.type: HackerNewsConnector,
     RedditConnector.type: RedditConnector,
     SurveyFileConnector.type: SurveyFileConnector,
 }

@@ -92,7 +92,7 @@ class SurveyFileConnector:
 
     type: ClassVar[str] = "survey_file"
 
-    Config: ClassVar[builtins.type[SurveyFileConfig]] = SurveyFileConfig
+    Config: ClassVar[builtins.type[ConnectorConfig]] = SurveyFileConfig
 
     def __init__(self, config: SurveyFileConfig, context: ConnectorContext) -> None:
         self.config = config

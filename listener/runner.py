@@ -28,7 +28,7 @@ USER_AGENT = "listener/0.1 (customer-feedback listener)"
 class SourceRun:
     name: str
     status: str
-    """ok | failed | skipped"""
+    """ok | degraded | failed | skipped"""
     counts: IngestCounts = field(default_factory=IngestCounts)
     batches: int = 0
     error: str | None = None
@@ -84,6 +84,13 @@ def run_source(
             if close is not None:
                 close()
     except ConnectorError as exc:
+        if exc.partial:
+            run.status, run.error = "degraded", str(exc)
+            with store.session() as session:
+                row = session.get_one(SourceRow, source_id)
+                source_state.record_partial(row, datetime.now(UTC), str(exc))
+            log.warning("source partly failed", source=source.name, error=str(exc))
+            return run
         run.status, run.error = "failed", str(exc)
         _record_failure(store, source_id, str(exc), exc.permanent, exc.retry_after)
         log.warning("source failed", source=source.name, error=str(exc), permanent=exc.permanent)

@@ -32,6 +32,8 @@ def run_once(service: Service, as_of: datetime | None = None) -> int:
         result.runs.append(run)
         if run.status == "failed":
             click.echo(f"source {source.name}: failed: {run.error}", err=True)
+        elif run.status == "degraded":
+            click.echo(f"source {source.name}: partly failed: {run.error}", err=True)
         elif run.status == "skipped":
             click.echo(f"source {source.name}: skipped ({run.error})", err=True)
     result.processed = process_with_progress(service)

@@ -72,6 +72,12 @@ def record_success(row: SourceRow, now: datetime) -> None:
     row.disabled_reason = None
 
 
+def record_partial(row: SourceRow, now: datetime, error: str) -> None:
+    """The source was read but some of its parts failed: degraded, not backed off."""
+    record_success(row, now)
+    row.last_error = error[:2000]
+
+
 def record_failure(
     row: SourceRow,
     now: datetime,
@@ -98,7 +104,7 @@ def record_failure(
 
 
 def health(row: SourceRow, now: datetime | None = None) -> str:
-    """One word for status: ok, never-run, failing, backing-off, disabled."""
+    """One word for status: ok, degraded, never-run, failing, backing-off, disabled."""
     now = now or datetime.now(UTC)
     if row.disabled_reason:
         return "disabled"
@@ -108,4 +114,4 @@ def health(row: SourceRow, now: datetime | None = None) -> str:
         return "failing"
     if row.last_success_at is None:
         return "never-run"
-    return "ok"
+    return "degraded" if row.last_error else "ok"

@@ -126,3 +126,18 @@ def test_db_upgrade_reports_revision(example: Path) -> None:
     assert code == 0 and "was empty" in out
     code, out, _ = _run("db", "upgrade", "-c", str(example))
     assert "already current" in out
+
+
+def test_one_broken_feed_degrades_its_source_without_backing_it_off(example: Path) -> None:
+    text = example.read_text().replace(
+        "      - examples/feeds/bookkeeping-blog.atom",
+        "      - examples/feeds/bookkeeping-blog.atom\n      - examples/feeds/missing.xml",
+    )
+    example.write_text(text)
+    code, _, err = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    assert code == 0
+    assert "source smb-forums: partly failed" in err and "missing.xml" in err
+    _, status, _ = _run("status", "--json", "-c", str(example))
+    forum = next(s for s in json.loads(status)["sources"] if s["name"] == "smb-forums")
+    assert forum["health"] == "degraded" and forum["items"] == 25
+    assert forum["consecutive_failures"] == 0 and "missing.xml" in forum["last_error"]
