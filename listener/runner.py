@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from connectors.base import ConnectorContext, ConnectorError
 from connectors.registry import REGISTRY
@@ -41,6 +41,22 @@ def source_hash(source: Source) -> str:
             "own": source.connector.model_dump(mode="json"),
         }
     )
+
+
+def next_run(source: Source, row: SourceRow, now: datetime) -> datetime | None:
+    """The next scheduled run after ``now``, or the end of a backoff if that is later."""
+    scheduled: datetime | None = None
+    if source.spec.cron:
+        from apscheduler.triggers.cron import CronTrigger
+
+        scheduled = CronTrigger.from_crontab(source.spec.cron, timezone=UTC).get_next_fire_time(
+            None, now
+        )
+    elif source.spec.interval_seconds:
+        scheduled = now + timedelta(seconds=source.spec.interval_seconds)
+    if row.next_attempt_at and (scheduled is None or row.next_attempt_at > scheduled):
+        return row.next_attempt_at
+    return scheduled
 
 
 def run_source(
@@ -89,19 +105,22 @@ def run_source(
             with store.session() as session:
                 row = session.get_one(SourceRow, source_id)
                 source_state.record_partial(row, datetime.now(UTC), str(exc))
+                row.next_run_at = next_run(source, row, now)
             log.warning("source partly failed", source=source.name, error=str(exc))
             return run
         run.status, run.error = "failed", str(exc)
-        _record_failure(store, source_id, str(exc), exc.permanent, exc.retry_after)
+        _record_failure(store, source, source_id, str(exc), exc.permanent, exc.retry_after, now)
         log.warning("source failed", source=source.name, error=str(exc), permanent=exc.permanent)
         return run
     except Exception as exc:  # a connector bug must not take the daemon down
         run.status, run.error = "failed", f"unexpected {type(exc).__name__}: {exc}"
-        _record_failure(store, source_id, run.error, False, None)
+        _record_failure(store, source, source_id, run.error, False, None, now)
         log.exception("source crashed", source=source.name)
         return run
     with store.session() as session:
-        source_state.record_success(session.get_one(SourceRow, source_id), datetime.now(UTC))
+        row = session.get_one(SourceRow, source_id)
+        source_state.record_success(row, datetime.now(UTC))
+        row.next_run_at = next_run(source, row, now)
     log.info(
         "source fetched",
         source=source.name,
@@ -114,13 +133,17 @@ def run_source(
 
 
 def _record_failure(
-    store: Store, source_id: int, error: str, permanent: bool, retry_after: float | None
+    store: Store,
+    source: Source,
+    source_id: int,
+    error: str,
+    permanent: bool,
+    retry_after: float | None,
+    now: datetime,
 ) -> None:
     with store.session() as session:
+        row = session.get_one(SourceRow, source_id)
         source_state.record_failure(
-            session.get_one(SourceRow, source_id),
-            datetime.now(UTC),
-            error,
-            permanent=permanent,
-            retry_after=retry_after,
+            row, datetime.now(UTC), error, permanent=permanent, retry_after=retry_after
         )
+        row.next_run_at = next_run(source, row, now)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -36,12 +36,6 @@ def collect_status(service: Service) -> dict[str, Any]:
     for source in config.sources:
         row = rows.get(source.name)
         count = counts.get(row.id) if row is not None else None
-        interval = source.spec.interval_seconds
-        next_run = None
-        if row is not None and row.last_attempt_at and interval:
-            next_run = row.last_attempt_at + timedelta(seconds=interval)
-            if row.next_attempt_at and row.next_attempt_at > next_run:
-                next_run = row.next_attempt_at
         sources.append(
             {
                 "name": source.name,
@@ -57,7 +51,7 @@ def collect_status(service: Service) -> dict[str, Any]:
                 "last_success_at": _iso(row.last_success_at) if row else None,
                 "consecutive_failures": row.consecutive_failures if row else 0,
                 "last_error": row.last_error if row else None,
-                "next_run_at": _iso(next_run),
+                "next_run_at": _iso(row.next_run_at) if row else None,
                 "disabled_reason": row.disabled_reason if row else None,
             }
         )

@@ -71,6 +71,8 @@ class SourceRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     """Not before this time: set by backoff after failures (the circuit breaker)."""
+    next_run_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """When the schedule (or the backoff, if later) runs it next, as of its last run."""
     disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Set by a permanent error (bad credentials, gone); cleared when its config changes."""
 
