@@ -299,6 +299,8 @@ class FeedConnector:
         waits = [exc.retry_after for exc in failures.values() if exc.retry_after is not None]
         if hopeless == total:
             hint = "none of its feeds can be read; fix or replace them in the config"
+        elif len(problems) == total:
+            hint = "none of its feeds could be read this time; they are tried again next run"
         elif not failures:
             hint = "the other feeds were read; remove the gone ones from the config"
         else:

@@ -120,7 +120,7 @@ class HttpClient:
         max_retries: int = 3,
         backoff_base: float = 1.0,
         max_retry_after: float = 60.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
         jitter: Callable[[float], float] | None = None,
     ) -> None:
         if timeout <= 0:
@@ -132,7 +132,8 @@ class HttpClient:
         self.max_retries = max(0, max_retries)
         self.backoff_base = backoff_base
         self.max_retry_after = max_retry_after
-        self._sleep = sleep
+        # Looked up at call time, so a test's patched time.sleep applies to clients made inside.
+        self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._jitter = jitter or (lambda cap: random.uniform(0.0, cap))
         self._client = httpx.Client(
             # Only what _Inflater can bound: no br/zstd even when those packages are installed.

@@ -143,7 +143,5 @@ def _record_failure(
 ) -> None:
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
-        source_state.record_failure(
-            row, datetime.now(UTC), error, permanent=permanent, retry_after=retry_after
-        )
+        source_state.record_failure(row, now, error, permanent=permanent, retry_after=retry_after)
         row.next_run_at = next_run(source, row, now)
