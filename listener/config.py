@@ -136,6 +136,13 @@ class NlpConfig(_Strict):
     batch_size: int = Field(default=256, ge=1)
 
 
+class HealthConfig(_Strict):
+    """The daemon's /healthz and /metrics endpoint (off unless configured)."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8787, ge=0, lt=65536)
+
+
 class ServiceConfig(_Strict):
     database: str | None = None
     data_dir: Path = Path("data")
@@ -145,6 +152,7 @@ class ServiceConfig(_Strict):
     digest: DigestConfig = Field(default_factory=DigestConfig)
     smtp: SmtpConfig | None = None
     nlp: NlpConfig = Field(default_factory=NlpConfig)
+    health: HealthConfig | None = None
     log_level: str = "info"
 
     @field_validator("timezone")

@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.config import Source, parse_weekly_schedule
+from listener.health import HealthServer
 from listener.logging import get_logger
 from listener.service import Service
 
@@ -113,10 +114,13 @@ class Daemon:
         self.service.upgrade()
         self.schedule()
         self.scheduler.start()
+        health = self._start_health()
         log.info("listener started", sources=len(self.service.config.sources))
         while not self.stop.wait(1.0):
             pass
         log.info("stopping")
+        if health is not None:
+            health.stop()
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         with self._busy_lock:
@@ -130,6 +134,19 @@ class Daemon:
             self.service.close()
         log.info("listener stopped")
         return abandoned
+
+    def _start_health(self) -> HealthServer | None:
+        settings = self.service.config.service.health
+        if settings is None:
+            return None
+        from listener.commands.status import collect_status
+
+        return HealthServer(
+            settings.host,
+            settings.port,
+            status=lambda: collect_status(self.service),
+            alive=lambda: self.scheduler.running and not self.stop.is_set(),
+        ).start()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal received", signal=signal.Signals(signum).name)

@@ -6,11 +6,13 @@ import csv
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner
 
@@ -18,6 +20,12 @@ from listener.cli import main
 from tests.listener.helpers import copy_example
 
 STOP_LIMIT = 5.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _status(config: Path) -> dict:  # type: ignore[type-arg]
@@ -61,12 +69,20 @@ def _stop(process: subprocess.Popen[bytes]) -> tuple[int, float]:
 @pytest.mark.slow
 def test_sigterm_stops_cleanly_and_a_restart_resumes_from_cursors(tmp_path: Path) -> None:
     config = copy_example(tmp_path)
+    port = _free_port()
+    config.write_text(config.read_text() + f"\nhealth: {{host: 127.0.0.1, port: {port}}}\n")
     survey = config.parent / "examples" / "surveys" / "nps.csv"
     log = tmp_path / "daemon.log"
 
     first = _start(config, log)
     _wait_for(log, '"processed"', 1)
     _wait_for(log, '"source fetched"', 2)
+    health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+    assert health.status_code == 200
+    assert health.json()["sources"] == {"smb-forums": "ok", "nps-q4": "ok"}
+    metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'listener_stored{kind="items"}' in metrics
+    assert 'listener_source_health{health="ok",source="nps-q4"} 1.0' in metrics
     code, took = _stop(first)
     assert code == 0, log.read_text()[-2000:]
     assert took < STOP_LIMIT, f"took {took:.1f}s to stop"

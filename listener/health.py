@@ -1,0 +1,130 @@
+"""Health and metrics over HTTP for the daemon: /healthz for probes, /metrics for Prometheus.
+
+Figures are read from the database at scrape time (a custom collector), so they are the same
+numbers `listener status` shows and survive restarts; nothing is double-counted in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from listener.logging import get_logger
+
+log = get_logger("listener.health")
+StatusSource = Callable[[], dict[str, Any]]
+_HEALTH_VALUES = ("ok", "degraded", "never-run", "failing", "backing-off", "disabled")
+
+
+class StatusCollector(Collector):
+    """Prometheus metrics from the same status data the CLI prints."""
+
+    def __init__(self, status: StatusSource) -> None:
+        self.status = status
+
+    def collect(self) -> Iterator[Metric]:
+        data = self.status()
+        totals = GaugeMetricFamily("listener_stored", "Rows stored, by kind", labels=["kind"])
+        for kind, value in data["totals"].items():
+            totals.add_metric([kind], value)
+        yield totals
+        items = GaugeMetricFamily(
+            "listener_source_items", "Items stored per source", labels=["source"]
+        )
+        failures = GaugeMetricFamily(
+            "listener_source_consecutive_failures", "Failed runs in a row", labels=["source"]
+        )
+        success = GaugeMetricFamily(
+            "listener_source_last_success_timestamp_seconds",
+            "Unix time of the last successful fetch",
+            labels=["source"],
+        )
+        health = GaugeMetricFamily(
+            "listener_source_health",
+            "1 for the source's current health",
+            labels=["source", "health"],
+        )
+        for source in data["sources"]:
+            name = source["name"]
+            items.add_metric([name], source["items"])
+            failures.add_metric([name], source["consecutive_failures"])
+            if source["last_success_at"]:
+                moment = datetime.fromisoformat(source["last_success_at"])
+                success.add_metric([name], moment.timestamp())
+            for value in _HEALTH_VALUES:
+                health.add_metric([name, value], 1.0 if source["health"] == value else 0.0)
+        yield from (items, failures, success, health)
+
+
+class HealthServer:
+    """A small threaded HTTP server; `alive` says whether the scheduler is running."""
+
+    def __init__(
+        self, host: str, port: int, status: StatusSource, alive: Callable[[], bool]
+    ) -> None:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(StatusCollector(status))
+        self._server = ThreadingHTTPServer((host, port), _handler(registry, status, alive))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> HealthServer:
+        self._thread.start()
+        log.info("health endpoint listening", port=self.port)
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+def _handler(
+    registry: CollectorRegistry, status: StatusSource, alive: Callable[[], bool]
+) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            try:
+                if self.path.split("?")[0] == "/metrics":
+                    self._send(200, CONTENT_TYPE_LATEST, generate_latest(registry))
+                elif self.path.split("?")[0] == "/healthz":
+                    self._healthz()
+                else:
+                    self._send(404, "text/plain", b"try /healthz or /metrics\n")
+            except Exception as exc:  # the database may be down: say so, do not crash the thread
+                log.warning("health request failed", path=self.path, error=str(exc))
+                self._send(503, "application/json", json.dumps({"status": "error"}).encode())
+
+        def _healthz(self) -> None:
+            data = status()
+            running = alive()
+            sources = {s["name"]: s["health"] for s in data["sources"]}
+            body = {
+                "status": "ok" if running else "stopping",
+                "time": datetime.now(UTC).isoformat(),
+                "sources": sources,
+                "totals": data["totals"],
+            }
+            self._send(200 if running else 503, "application/json", json.dumps(body).encode())
+
+        def _send(self, code: int, content_type: str, body: bytes) -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            """Scrapes every few seconds would drown the log; errors are logged above."""
+
+    return Handler
