@@ -192,7 +192,7 @@ class RedditConnector:
         finally:
             session.close()
         if broken:
-            raise _combined(broken, partial=len(broken) < len(self.config.subreddits))
+            raise _combined(broken, partial=len(broken) < len(listings))
 
     # -- internals ---------------------------------------------------------------------------
     def _reddit(self) -> tuple[praw.Reddit, requests.Session]:

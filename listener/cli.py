@@ -168,18 +168,25 @@ def report(
 
 @main.command()
 @config_option
-@click.option(
-    "--week", default=None, help="ISO week to (re)send, e.g. 2026-W48 (default: the due one)."
-)
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W48 (default: the due one).")
+@click.option("--force", is_flag=True, help="Send or write it again even if it was done.")
 @click.pass_context
-def digest(ctx: click.Context, config_path: Path | None, week: str | None) -> None:
-    """Write or send the weekly digest now if it is due (or for --week)."""
+def digest(ctx: click.Context, config_path: Path | None, week: str | None, force: bool) -> None:
+    """Write or send the weekly digest now if it is due and not yet done."""
     from listener.digest.deliver import run_digest
+    from listener.weeks import week_start
 
     with errors_to_exit():
+        if week is not None:
+            try:
+                week_start(week)
+            except ValueError as exc:
+                raise ListenerError(
+                    f"--week {week!r} is not an ISO week", hint="e.g. 2026-W48"
+                ) from exc
         service = _service(_load(ctx, config_path))
         service.upgrade()
-        result = run_digest(service.store, service.config, force_week=week)
+        result = run_digest(service.store, service.config, force_week=week, force=force)
         click.echo(
             f"digest {result.week}: {result.status}"
             + (f" ({result.location})" if result.location else "")

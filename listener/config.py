@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from connectors.base import ConnectorConfig
 from connectors.registry import REGISTRY
 from listener.errors import ConfigError
+from listener.logging import is_secret_name, register_secret
 from listener.personas import PersonaSet, format_validation_error, load_personas
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -56,6 +57,13 @@ class SourceSpec(_Strict):
     cron: str | None = None
     segment: dict[str, str] = Field(default_factory=dict)
     enabled: bool = True
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _every_needs_a_unit(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"{value!r} has no unit; write e.g. {value}m or {value}s")
+        return value
 
     @field_validator("every")
     @classmethod
@@ -248,6 +256,7 @@ def load_config(path: Path | None = None) -> Config:
         )
     problems: list[str] = []
     raw = _expand_env(raw, "", where, problems)
+    _register_named_secrets(raw)
     try:
         service = ServiceConfig.model_validate(raw)
     except ValidationError as exc:
@@ -282,6 +291,8 @@ def _expand_env(value: Any, key_path: str, where: str, problems: list[str]) -> A
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
+            if is_secret_name(name) or is_secret_name(key_path) or key_path == "database":
+                register_secret(os.environ.get(name))
             if name not in os.environ:
                 problems.append(
                     f"{where}: {key_path}: environment variable {name} is not set "
@@ -292,6 +303,19 @@ def _expand_env(value: Any, key_path: str, where: str, problems: list[str]) -> A
 
         return _ENV_REF.sub(substitute, value)
     return value
+
+
+def _register_named_secrets(value: Any) -> None:
+    """Values of variables named by ``*_env`` keys (API keys, passwords) are masked in logs."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key.endswith("_env") and isinstance(item, str):
+                register_secret(os.environ.get(item))
+            else:
+                _register_named_secrets(item)
+    elif isinstance(value, list):
+        for item in value:
+            _register_named_secrets(item)
 
 
 def _join(prefix: str, key: str) -> str:

@@ -22,6 +22,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.config import Source, parse_weekly_schedule
+from listener.errors import ListenerError
 from listener.health import HealthServer
 from listener.logging import get_logger
 from listener.service import Service
@@ -41,6 +42,7 @@ class Daemon:
         )
         self._busy = 0
         self._busy_lock = threading.Condition()
+        self._awaiting_first_run = {s.name for s in service.config.sources if s.spec.enabled}
 
     def schedule(self) -> None:
         config = self.service.config
@@ -65,7 +67,6 @@ class Daemon:
             id="digest",
             name="weekly digest",
             replace_existing=True,
-            next_run_time=datetime.now(UTC),
         )
 
     def _guarded(self, job: Callable[..., None]) -> Callable[..., None]:
@@ -87,19 +88,30 @@ class Daemon:
         return run
 
     def _source_job(self, name: str) -> None:
-        run = self.service.fetch(name, self.stop)
-        if run.counts.added or run.counts.updated:
-            if self.stop.is_set():
-                return  # pending items stay pending; the next start processes them
-            counts = self.service.process()
-            log.info(
-                "processed",
-                items=counts.items,
-                statements=counts.statements,
-                evidence=counts.evidence,
-            )
+        try:
+            self.service.fetch(name, self.stop)
+            # Always, not only after news: items left pending by a stop, a crash or a personas
+            # change are picked up by whichever source runs next.
+            counts = self.service.process(stop=self.stop)
+            if counts.items:
+                log.info(
+                    "processed",
+                    items=counts.items,
+                    statements=counts.statements,
+                    evidence=counts.evidence,
+                )
+        finally:
+            with self._busy_lock:
+                first_pass_done = bool(self._awaiting_first_run)
+                self._awaiting_first_run.discard(name)
+                first_pass_done = first_pass_done and not self._awaiting_first_run
+        if first_pass_done:
+            self._digest_job()  # catch up on a due digest now that the first pass is in
 
     def _digest_job(self) -> None:
+        with self._busy_lock:
+            if self._awaiting_first_run:
+                return  # a digest built before the first fetch would report stale counts
         result = self.service.digest()
         if result.status in ("written", "sent"):
             log.info(
@@ -112,9 +124,9 @@ class Daemon:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._on_signal)
         self.service.upgrade()
+        health = self._start_health()  # before any job runs: a taken port fails cleanly
         self.schedule()
         self.scheduler.start()
-        health = self._start_health()
         log.info("listener started", sources=len(self.service.config.sources))
         while not self.stop.wait(1.0):
             pass
@@ -141,12 +153,19 @@ class Daemon:
             return None
         from listener.commands.status import collect_status
 
-        return HealthServer(
-            settings.host,
-            settings.port,
-            status=lambda: collect_status(self.service),
-            alive=lambda: self.scheduler.running and not self.stop.is_set(),
-        ).start()
+        try:
+            server = HealthServer(
+                settings.host,
+                settings.port,
+                status=lambda: collect_status(self.service),
+                alive=lambda: self.scheduler.running and not self.stop.is_set(),
+            )
+        except OSError as exc:
+            raise ListenerError(
+                f"health: cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
+                hint="change health.port in the config, or stop what uses that port",
+            ) from exc
+        return server.start()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal received", signal=signal.Signals(signum).name)

@@ -30,7 +30,15 @@ def _mask(value: Any) -> Any:
             if secret in value:
                 value = value.replace(secret, "***")
         return value
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask(v) for v in value]
     return value
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(_SECRET_KEYS.search(name))
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -68,7 +76,8 @@ def configure(level: str = "info", json_output: bool | None = None) -> None:
         foreign_pre_chain=shared,
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info if json_output else _identity,
+            structlog.processors.format_exc_info,
+            redact,  # again, last: tracebacks are text only from here on
             renderer,
         ],
     )

@@ -8,15 +8,18 @@ no-op, a crash mid-way leaves the unfinished items pending, and a persona change
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from listener.matching import Match, PersonaMatcher
-from listener.nlp import Extractor
+from listener.nlp import Extractor, Statement
 from listener.personas import PersonaSet
 from listener.store.db import Store
 from listener.store.models import EvidenceRow, ItemRow, StatementRow
@@ -61,49 +64,88 @@ class Processor:
         with store.session() as session:
             return session.scalar(select(func.count()).where(self._pending())) or 0
 
-    def process_pending(self, store: Store, on_progress: Progress | None = None) -> ProcessCounts:
-        """Process every pending item, one committed chunk at a time."""
+    def process_pending(
+        self,
+        store: Store,
+        on_progress: Progress | None = None,
+        stop: threading.Event | None = None,
+    ) -> ProcessCounts:
+        """Process every pending item, one committed chunk at a time.
+
+        The NLP runs with no transaction open (on SQLite an open write would lock out every
+        ingest for as long as spaCy takes); the chunk is then written in one short transaction,
+        and only for items whose text did not change in the meantime.
+        """
         total = ProcessCounts()
         last_id = 0
-        while True:
-            with store.session() as session:
-                rows = (
-                    session.execute(
-                        select(ItemRow)
-                        .where(self._pending(), ItemRow.id > last_id)
-                        .order_by(ItemRow.id)
-                        .limit(self.batch_size)
-                    )
-                    .scalars()
-                    .all()
-                )
-                if not rows:
-                    return total
-                counts = self._process_chunk(session, rows)
-                last_id = rows[-1].id
-            total.items += counts.items
-            total.statements += counts.statements
-            total.evidence += counts.evidence
-            if on_progress:
-                on_progress(counts.items)
+        with store.exclusive("process"):  # one processor per database, across processes
+            while stop is None or not stop.is_set():
+                with store.session() as session:
+                    pending = [
+                        _Pending(*row)
+                        for row in session.execute(
+                            select(
+                                ItemRow.id,
+                                ItemRow.title,
+                                ItemRow.text,
+                                ItemRow.created_at,
+                                ItemRow.fetched_at,
+                                ItemRow.segment,
+                                ItemRow.content_hash,
+                            )
+                            .where(self._pending(), ItemRow.id > last_id)
+                            .order_by(ItemRow.id)
+                            .limit(self.batch_size)
+                        )
+                    ]
+                if not pending:
+                    break
+                results = self._analyse(pending)
+                with store.session() as session:
+                    counts = self._write(session, results)
+                last_id = pending[-1].id
+                total.items += counts.items
+                total.statements += counts.statements
+                total.evidence += counts.evidence
+                if on_progress:
+                    on_progress(len(pending))
+        return total
 
     def _pending(self) -> ColumnElement[bool]:
         return or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != self.key)
 
-    def _process_chunk(self, session: Session, rows: Sequence[ItemRow]) -> ProcessCounts:
-        ids = [row.id for row in rows]
+    def _analyse(self, pending: Sequence[_Pending]) -> list[_Result]:
+        """Statements and matches for each item: pure, no database."""
+        documents = (item_document(p.title, p.text) for p in pending)
+        results = []
+        for item, statements in zip(pending, self.extractor.extract_many(documents), strict=True):
+            matches = list(self.matcher.match_many(statements))
+            results.append(_Result(item, list(zip(statements, matches, strict=True))))
+        return results
+
+    def _write(self, session: Session, results: Sequence[_Result]) -> ProcessCounts:
+        current = []
+        for result in results:  # claim: only items still as we read them
+            claimed = session.execute(
+                update(ItemRow)
+                .where(
+                    ItemRow.id == result.item.id, ItemRow.content_hash == result.item.content_hash
+                )
+                .values(processed_key=self.key)
+            )
+            if cast("CursorResult[Any]", claimed).rowcount:
+                current.append(result)
+        ids = [result.item.id for result in current]
         session.execute(delete(EvidenceRow).where(EvidenceRow.item_id.in_(ids)))
         session.execute(delete(StatementRow).where(StatementRow.item_id.in_(ids)))
-        documents = (item_document(row.title, row.text) for row in rows)
-        pending: list[tuple[ItemRow, StatementRow, list[Match], str]] = []
-        for row, statements in zip(rows, self.extractor.extract_many(documents), strict=True):
-            week = iso_week(row.created_at or row.fetched_at, self.tz)
-            segment_key = json.dumps(row.segment or {}, sort_keys=True, ensure_ascii=False)
-            for statement, matches in zip(
-                statements, self.matcher.match_many(statements), strict=True
-            ):
+        rows: list[tuple[_Result, StatementRow, list[Match], str]] = []
+        for result in current:
+            item = result.item
+            week = iso_week(item.created_at or item.fetched_at, self.tz)
+            segment_key = json.dumps(item.segment or {}, sort_keys=True, ensure_ascii=False)
+            for statement, matches in result.statements:
                 statement_row = StatementRow(
-                    item_id=row.id,
+                    item_id=item.id,
                     kind=statement.kind,
                     text=statement.text,
                     start=statement.start,
@@ -112,14 +154,13 @@ class Processor:
                     week=week,
                     matched=bool(matches),
                 )
-                pending.append((row, statement_row, matches, segment_key))
-            row.processed_key = self.key
-        session.add_all([statement_row for _, statement_row, _, _ in pending])
+                rows.append((result, statement_row, matches, segment_key))
+        session.add_all([statement_row for _, statement_row, _, _ in rows])
         session.flush()  # one multi-row INSERT ... RETURNING gives the statement ids
         evidence = [
             EvidenceRow(
                 statement_id=statement_row.id,
-                item_id=row.id,
+                item_id=result.item.id,
                 persona_id=match.persona,
                 attribute_id=match.attribute,
                 kind=match.kind,
@@ -128,8 +169,25 @@ class Processor:
                 week=statement_row.week,
                 segment_key=segment_key,
             )
-            for row, statement_row, matches, segment_key in pending
+            for result, statement_row, matches, segment_key in rows
             for match in matches
         ]
         session.add_all(evidence)
-        return ProcessCounts(items=len(rows), statements=len(pending), evidence=len(evidence))
+        return ProcessCounts(items=len(current), statements=len(rows), evidence=len(evidence))
+
+
+@dataclass(frozen=True)
+class _Pending:
+    id: int
+    title: str | None
+    text: str
+    created_at: datetime | None
+    fetched_at: datetime
+    segment: dict[str, str]
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class _Result:
+    item: _Pending
+    statements: list[tuple[Statement, list[Match]]]

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import ConnectorContext, ConnectorError
 from connectors.registry import REGISTRY
@@ -43,15 +45,23 @@ def source_hash(source: Source) -> str:
     )
 
 
-def next_run(source: Source, row: SourceRow, now: datetime) -> datetime | None:
+def _describe(exc: Exception) -> str:
+    """A stored, shown error: database errors by their driver's class only, since their text
+    carries the SQL and its parameters (customer text)."""
+    if isinstance(exc, SQLAlchemyError):
+        cause = getattr(exc, "orig", None) or exc
+        return f"database error while storing a batch ({type(cause).__name__}); see the log"
+    return f"unexpected {type(exc).__name__}: {exc}"[:500]
+
+
+def next_run(source: Source, row: SourceRow, now: datetime, tz: tzinfo = UTC) -> datetime | None:
     """The next scheduled run after ``now``, or the end of a backoff if that is later."""
     scheduled: datetime | None = None
     if source.spec.cron:
         from apscheduler.triggers.cron import CronTrigger
 
-        scheduled = CronTrigger.from_crontab(source.spec.cron, timezone=UTC).get_next_fire_time(
-            None, now
-        )
+        trigger = CronTrigger.from_crontab(source.spec.cron, timezone=tz)
+        scheduled = trigger.get_next_fire_time(None, now)
     elif source.spec.interval_seconds:
         scheduled = now + timedelta(seconds=source.spec.interval_seconds)
     if row.next_attempt_at and (scheduled is None or row.next_attempt_at > scheduled):
@@ -105,22 +115,24 @@ def run_source(
             with store.session() as session:
                 row = session.get_one(SourceRow, source_id)
                 source_state.record_partial(row, datetime.now(UTC), str(exc))
-                row.next_run_at = next_run(source, row, now)
+                row.next_run_at = next_run(source, row, now, config.tz)
             log.warning("source partly failed", source=source.name, error=str(exc))
             return run
         run.status, run.error = "failed", str(exc)
-        _record_failure(store, source, source_id, str(exc), exc.permanent, exc.retry_after, now)
+        _record_failure(
+            store, config, source, source_id, str(exc), exc.permanent, exc.retry_after, now
+        )
         log.warning("source failed", source=source.name, error=str(exc), permanent=exc.permanent)
         return run
     except Exception as exc:  # a connector bug must not take the daemon down
-        run.status, run.error = "failed", f"unexpected {type(exc).__name__}: {exc}"
-        _record_failure(store, source, source_id, run.error, False, None, now)
+        run.status, run.error = "failed", _describe(exc)
+        _record_failure(store, config, source, source_id, run.error, False, None, now)
         log.exception("source crashed", source=source.name)
         return run
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
         source_state.record_success(row, datetime.now(UTC))
-        row.next_run_at = next_run(source, row, now)
+        row.next_run_at = next_run(source, row, now, config.tz)
     log.info(
         "source fetched",
         source=source.name,
@@ -134,6 +146,7 @@ def run_source(
 
 def _record_failure(
     store: Store,
+    config: Config,
     source: Source,
     source_id: int,
     error: str,
@@ -144,4 +157,4 @@ def _record_failure(
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
         source_state.record_failure(row, now, error, permanent=permanent, retry_after=retry_after)
-        row.next_run_at = next_run(source, row, now)
+        row.next_run_at = next_run(source, row, now, config.tz)

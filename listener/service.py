@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,7 +9,7 @@ from functools import cached_property
 
 from listener.config import Config
 from listener.digest.deliver import DigestResult, run_digest
-from listener.logging import get_logger, register_secret
+from listener.logging import get_logger
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
 from listener.store.db import Store
@@ -23,12 +22,7 @@ class Service:
 
     def __init__(self, config: Config) -> None:
         self.config = config
-        if config.service.smtp is not None:
-            for name in (config.service.smtp.username_env, config.service.smtp.password_env):
-                if name:
-                    register_secret(os.environ.get(name))
         self.store = Store(config.database_url)
-        self.process_lock = threading.Lock()
 
     @cached_property
     def processor(self) -> Processor:
@@ -54,9 +48,10 @@ class Service:
     def fetch(self, name: str, stop: threading.Event | None = None) -> SourceRun:
         return run_source(self.store, self.config, self.config.source(name), stop)
 
-    def process(self, on_progress: Progress | None = None) -> ProcessCounts:
-        with self.process_lock:  # one processor at a time: sources finish fetching concurrently
-            return self.processor.process_pending(self.store, on_progress)
+    def process(
+        self, on_progress: Progress | None = None, stop: threading.Event | None = None
+    ) -> ProcessCounts:
+        return self.processor.process_pending(self.store, on_progress, stop)
 
     def digest(self, now: datetime | None = None) -> DigestResult:
         return run_digest(self.store, self.config, now)

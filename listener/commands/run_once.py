@@ -62,8 +62,13 @@ def summary_line(result: PassResult, stored: object) -> str:
     digest = result.digest
     if digest is None:
         tail = "no digest"
+    elif digest.status == "already-done" and digest.location:
+        tail = f"digest for {digest.week} already {digest.previous}: {digest.location}"
     elif digest.status == "already-done":
-        tail = f"digest for {digest.week} already done: {digest.location}"
+        tail = (
+            f"digest for {digest.week} is {digest.previous} (maybe sent by an interrupted run; "
+            f"resend with `listener digest --week {digest.week} --force`)"
+        )
     else:
         tail = f"digest {digest.week} {digest.status}: {digest.location}"
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""

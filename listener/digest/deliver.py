@@ -1,7 +1,7 @@
 """When the digest is due, claiming it once, and sending it (SMTP) or writing it (outbox).
 
 The claim is a unique (week, audience) row: two processes, or a restart after a crash, cannot
-send the same week twice. A claim left behind by a crash is taken over after an hour.
+send the same week twice. Only a digest that failed before it was handed over is retried.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from listener.store.models import DigestRunRow
 from listener.weeks import iso_week, shift, week_start
 
 AUDIENCE = "default"
-STALE_CLAIM = timedelta(hours=1)
 
 
 def due_week(now: datetime, tz: ZoneInfo, schedule: str) -> str:
@@ -46,20 +45,35 @@ def due_week(now: datetime, tz: ZoneInfo, schedule: str) -> str:
 class DigestResult:
     week: str
     status: str
-    """written | sent | already-done"""
+    """written | sent | already-done (then ``previous`` says how: written, sent, claimed...)"""
     location: str | None = None
     evidence: int = 0
+    previous: str | None = None
+
+
+class DeliveryUncertain(ListenerError):
+    """The SMTP conversation broke after the message was handed over: it may have gone out."""
 
 
 def run_digest(
-    store: Store, config: Config, now: datetime | None = None, *, force_week: str | None = None
+    store: Store,
+    config: Config,
+    now: datetime | None = None,
+    *,
+    force_week: str | None = None,
+    force: bool = False,
 ) -> DigestResult:
-    """Send or write this week's digest if it is due and nobody has yet."""
+    """Send or write the due digest if nobody has yet (``force``: again, on purpose)."""
     now = now or datetime.now(UTC)
     week = force_week or due_week(now, config.tz, config.service.digest.schedule)
-    claimed, previous = _claim(store, week, now)
+    claimed, previous = _claim(store, week, now, force)
     if not claimed:
-        return DigestResult(week=week, status="already-done", location=previous)
+        return DigestResult(
+            week=week,
+            status="already-done",
+            location=previous.location if previous else None,
+            previous=previous.status if previous else None,
+        )
     try:
         with store.session() as session:
             settings = config.service.digest
@@ -71,8 +85,11 @@ def run_digest(
         else:
             location = str(write_outbox(message, render_html(digest), config.outbox, week))
             status = "written"
+    except DeliveryUncertain as exc:
+        _finish(store, week, "unknown", None, str(exc))  # never retried on its own: no doubles
+        raise
     except Exception as exc:
-        _finish(store, week, "failed", None, str(exc))
+        _finish(store, week, "failed", None, str(exc))  # not handed over: retried next time
         raise
     _finish(store, week, status, location, None)
     return DigestResult(
@@ -80,7 +97,9 @@ def run_digest(
     )
 
 
-def _claim(store: Store, week: str, now: datetime) -> tuple[bool, str | None]:
+def _claim(store: Store, week: str, now: datetime, force: bool) -> tuple[bool, DigestRunRow | None]:
+    """Take the week's digest: a new row, a failed one, or (forced) any. A claim left by a crash
+    is not taken over silently, since it may have been sent; `listener digest --force` resends."""
     try:
         with store.session() as session:
             session.add(
@@ -90,27 +109,18 @@ def _claim(store: Store, week: str, now: datetime) -> tuple[bool, str | None]:
     except IntegrityError:
         pass
     with store.session() as session:
-        taken = session.execute(
-            update(DigestRunRow)
-            .where(
-                DigestRunRow.week == week,
-                DigestRunRow.audience == AUDIENCE,
-                (DigestRunRow.status == "failed")
-                | (
-                    (DigestRunRow.status == "claimed")
-                    & (DigestRunRow.claimed_at < now - STALE_CLAIM)
-                ),
-            )
-            .values(status="claimed", claimed_at=now, error=None)
+        query = update(DigestRunRow).where(
+            DigestRunRow.week == week, DigestRunRow.audience == AUDIENCE
         )
+        if not force:
+            query = query.where(DigestRunRow.status == "failed")
+        taken = session.execute(query.values(status="claimed", claimed_at=now, error=None))
         if cast("CursorResult[Any]", taken).rowcount:
             return True, None
-        location = session.scalar(
-            select(DigestRunRow.location).where(
-                DigestRunRow.week == week, DigestRunRow.audience == AUDIENCE
-            )
-        )
-    return False, location
+        previous = session.scalars(
+            select(DigestRunRow).where(DigestRunRow.week == week, DigestRunRow.audience == AUDIENCE)
+        ).one()
+    return False, previous
 
 
 def _finish(store: Store, week: str, status: str, location: str | None, error: str | None) -> None:
@@ -152,14 +162,26 @@ def send_smtp(message: EmailMessage, smtp: SmtpConfig) -> str:
     username = _env(smtp.username_env)
     password = _env(smtp.password_env)
     client_cls = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
+    handed_over = False
     try:
         with client_cls(smtp.host, smtp.port, timeout=smtp.timeout) as client:
             if smtp.starttls and not smtp.ssl:
                 client.starttls()
             if username and password:
                 client.login(username, password)
+            handed_over = True
             client.send_message(message)
+    except smtplib.SMTPResponseException as exc:  # the server answered no: nothing was sent
+        raise ListenerError(
+            f"the SMTP server {smtp.host}:{smtp.port} refused the digest: {exc}",
+            hint="check smtp.from, the recipients and the credentials' environment variables",
+        ) from exc
     except (OSError, smtplib.SMTPException) as exc:
+        if handed_over:
+            raise DeliveryUncertain(
+                f"the connection to {smtp.host}:{smtp.port} broke while sending the digest: {exc}",
+                hint="check whether it arrived; resend with `listener digest --week W --force`",
+            ) from exc
         raise ListenerError(
             f"could not send the digest through {smtp.host}:{smtp.port}: {exc}",
             hint="check smtp.host/port/starttls and the credentials' environment variables",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +14,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from listener.errors import ListenerError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_MEMORY_LOCKS: dict[str, threading.Lock] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -26,8 +30,9 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
+        shown = url.split("@", 1)[-1] if "@" in url else url  # never echo a password
         raise ListenerError(
-            f"database: {url!r} is not a database URL",
+            f"database: {shown!r} is not a database URL",
             hint="use e.g. sqlite:///data/listener.db or postgresql+psycopg://user@host/db",
         ) from exc
     if parsed.get_backend_name() == "sqlite":
@@ -123,6 +128,34 @@ class Store:
         """One transaction: committed when the block ends, rolled back on any error."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """A lock held across threads *and* processes (the daemon beside a `run --once`).
+
+        PostgreSQL: a session advisory lock. SQLite: flock on a file beside the database.
+        """
+        if self.engine.dialect.name == "postgresql":
+            key = zlib.crc32(f"listener:{name}".encode())
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                    connection.commit()
+            return
+        database = self.engine.url.database
+        if not database or database == ":memory:":
+            with _MEMORY_LOCKS.setdefault(name, threading.Lock()):
+                yield
+            return
+        with open(f"{database}.{name}.lock", "a+b") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def upgrade(self) -> tuple[str | None, str]:
         return upgrade(self.engine)

@@ -28,6 +28,16 @@ class IngestCounts:
         return self
 
 
+MAX_EXTERNAL_ID = 512
+
+
+def storage_id(external_id: str) -> str:
+    """The id as stored: ids longer than the column (URL guids with tracking) become a hash."""
+    if len(external_id) <= MAX_EXTERNAL_ID:
+        return external_id
+    return "sha256:" + hashlib.sha256(external_id.encode()).hexdigest()
+
+
 def content_hash(item: RawItem) -> str:
     return hashlib.sha256(f"{item.title or ''}\n{item.text}".encode()).hexdigest()
 
@@ -56,7 +66,7 @@ def ingest_batch(
     counts = IngestCounts()
     unique: dict[str, RawItem] = {}
     for item in items:
-        unique[item.external_id] = item  # a batch repeating an id keeps the last version
+        unique[storage_id(item.external_id)] = item  # a repeated id keeps the last version
     existing: dict[str, ItemRow] = {}
     ids = list(unique)
     for start in range(0, len(ids), 500):

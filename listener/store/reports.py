@@ -167,7 +167,7 @@ def quotes(
             EvidenceRow.attribute_id == attribute,
             EvidenceRow.week.in_(weeks),
         )
-        .order_by(EvidenceRow.score.desc(), ItemRow.created_at.desc(), EvidenceRow.id)
+        .order_by(EvidenceRow.score.desc(), ItemRow.created_at.desc().nulls_last(), EvidenceRow.id)
         .limit(limit * 5)
     )
     seen: set[int] = set()

@@ -398,12 +398,28 @@ def test_private_banned_and_missing_subreddits_do_not_stop_the_others(troubled: 
         for batch in stream:
             got.extend(batch.items)
     err = caught.value
-    assert err.permanent
+    assert err.partial and not err.permanent  # smallbusiness was read: degraded, not disabled
     assert "r/secretclub is private" in err.message
     assert "r/gonesub is banned" in err.message
     assert "r/nosuchsub does not exist" in err.message
     assert err.hint is not None and "remove secretclub" in err.hint
     assert {i.external_id for i in got} == {i for i in EXPECTED_FIRST_RUN if "_sb" in i}
+
+
+def test_a_bad_subreddit_beside_comments_and_search_is_partial(troubled: FakeReddit) -> None:
+    conn = connector(troubled, subreddits=["secretclub", "smallbusiness"], comments=True)
+    with pytest.raises(ConnectorError) as caught:
+        for _ in conn.fetch(None):
+            pass
+    assert caught.value.partial and not caught.value.permanent
+
+
+def test_only_bad_subreddits_is_permanent(troubled: FakeReddit) -> None:
+    conn = connector(troubled, subreddits=["secretclub", "gonesub"], comments=True)
+    with pytest.raises(ConnectorError) as caught:
+        for _ in conn.fetch(None):
+            pass
+    assert caught.value.permanent and not caught.value.partial
 
 
 def test_check_reports_every_unreadable_subreddit(troubled: FakeReddit) -> None:

@@ -50,7 +50,7 @@ def test_second_run_adds_nothing_and_says_so(example: Path) -> None:
     code, out, err = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
     assert code == 0, err
     assert "nothing new: 0 items, 0 statements, 0 evidence added" in out
-    assert "already done" in out
+    assert "digest for 2026-W48 already written" in out
     _, second_status, _ = _run("status", "--json", "-c", str(example))
     assert json.loads(first_status)["totals"] == json.loads(second_status)["totals"]
 
@@ -119,6 +119,32 @@ def test_check_passes_on_the_example(example: Path) -> None:
     code, out, err = _run("check", "-c", str(example))
     assert code == 0, err
     assert out.startswith("ok: ")
+
+
+def test_digest_command_resends_only_when_forced(example: Path, tmp_path: Path) -> None:
+    _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    eml = tmp_path / "outbox" / "digest-2026-W48.eml"
+    eml.unlink()
+    code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W48")
+    assert code == 0 and "already-done" in out and not eml.exists()
+    code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W48", "--force")
+    assert code == 0 and "written" in out and eml.exists()
+    code, _, err = _run("digest", "-c", str(example), "--week", "last week")
+    assert code == 1 and "not an ISO week" in err
+
+
+def test_rescore_after_a_personas_change_replaces_evidence(example: Path) -> None:
+    _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    personas = example.parent / "personas.example.yaml"
+    text = personas.read_text()
+    assert "- id: late-payments" in text
+    personas.write_text(text.replace("- id: late-payments", "- id: slow-payers"))
+    code, out, err = _run("rescore", "-c", str(example))
+    assert code == 0, err
+    assert re.match(r"rescored \d+ items: \d+ statements, \d+ evidence", out)
+    _, report, _ = _run("report", "-c", str(example), "--weeks", "60", "--json")
+    attributes = {row["attribute"]: row["total"] for row in json.loads(report)["rows"]}
+    assert "late-payments" not in attributes and attributes["slow-payers"] > 0
 
 
 def test_db_upgrade_reports_revision(example: Path) -> None:
