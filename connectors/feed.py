@@ -135,6 +135,7 @@ class FeedConnector:
                 except HttpStatusError as exc:
                     if exc.status != 410:
                         failures[url] = exc
+                        state["feeds"][url] = before  # no ETag of an unread body survives
                         continue
                     log.warning("feed %s answered 410 Gone; it will be skipped", safe_url(url))
                     feed_state["gone"] = True
@@ -142,6 +143,7 @@ class FeedConnector:
                     items = []
                 except ConnectorError as exc:
                     failures[url] = exc
+                    state["feeds"][url] = before
                     continue
                 if items or feed_state != before:
                     yield Batch(items=tuple(items), cursor=copy.deepcopy(state))

@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import random
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping
@@ -141,7 +142,9 @@ class HttpClient:
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             max_redirects=10,
+            event_hooks={"request": [self._drop_headers_off_origin]},
         )
+        self._call = threading.local()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -214,6 +217,15 @@ class HttpClient:
                 hint="check that the URL points at the API endpoint, not a web page",
             ) from None
 
+    def _drop_headers_off_origin(self, request: httpx.Request) -> None:
+        """httpx strips only Authorization on a cross-origin redirect; our callers' own headers
+        (Discourse's Api-Key) must not follow a redirect to another host either."""
+        origin = getattr(self._call, "origin", None)
+        here = (request.url.scheme, request.url.host, request.url.port)
+        if origin is not None and here != origin:
+            for name in getattr(self._call, "headers", ()):
+                request.headers.pop(name, None)
+
     def _get_once(
         self,
         url: str,
@@ -221,6 +233,9 @@ class HttpClient:
         params: Mapping[str, Any] | None,
     ) -> HttpResponse:
         shown = safe_url(url)
+        first = httpx.URL(url)
+        self._call.origin = (first.scheme, first.host, first.port)
+        self._call.headers = tuple(headers or ())
         deadline = time.monotonic() + self.timeout * 3
         try:
             with self._client.stream(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,12 +65,31 @@ class StatusCollector(Collector):
         yield from (items, failures, success, health)
 
 
+class CachedStatus:
+    """Status read at most every ``ttl`` seconds: scrapes and probes must not load the database."""
+
+    def __init__(self, status: StatusSource, ttl: float = 15.0) -> None:
+        self._status = status
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._value: dict[str, Any] | None = None
+        self._read_at = 0.0
+
+    def __call__(self) -> dict[str, Any]:
+        with self._lock:
+            if self._value is None or time.monotonic() - self._read_at > self._ttl:
+                self._value = self._status()
+                self._read_at = time.monotonic()
+            return self._value
+
+
 class HealthServer:
     """A small threaded HTTP server; `alive` says whether the scheduler is running."""
 
     def __init__(
         self, host: str, port: int, status: StatusSource, alive: Callable[[], bool]
     ) -> None:
+        status = CachedStatus(status)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(StatusCollector(status))
         self._server = ThreadingHTTPServer((host, port), _handler(registry, status, alive))

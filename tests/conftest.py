@@ -71,21 +71,27 @@ def store(store_url: str) -> Iterator[Store]:
     s.dispose()
 
 
-_skipped_postgres: list[str] = []
+REQUIRED_IN_CI = {
+    "postgres": "LISTENER_REQUIRE_POSTGRES",
+    "shared_data": "LISTENER_REQUIRE_SHARED_DATA",
+}
+"""Marker → the variable with which CI says: these tests must run here, a skip is a failure."""
+_skipped: dict[str, list[str]] = {marker: [] for marker in REQUIRED_IN_CI}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.skipped and "postgres" in report.keywords:
-        _skipped_postgres.append(report.nodeid)
+    if report.skipped:
+        for marker in REQUIRED_IN_CI:
+            if marker in report.keywords:
+                _skipped[marker].append(report.nodeid)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """In CI (LISTENER_REQUIRE_POSTGRES=1) a skipped PostgreSQL test is a failure, not a pass."""
-    if os.environ.get("LISTENER_REQUIRE_POSTGRES") == "1" and _skipped_postgres:
-        session.config.get_terminal_writer().line(
-            f"FAILED: {len(_skipped_postgres)} PostgreSQL store tests were skipped "
-            f"(first: {_skipped_postgres[0]}); "
-            "is the server up and LISTENER_TEST_POSTGRES_URL right?",
-            red=True,
-        )
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    for marker, variable in REQUIRED_IN_CI.items():
+        if os.environ.get(variable) == "1" and _skipped[marker]:
+            session.config.get_terminal_writer().line(
+                f"FAILED: {len(_skipped[marker])} tests marked {marker} were skipped although "
+                f"{variable}=1 (first: {_skipped[marker][0]})",
+                red=True,
+            )
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -520,3 +520,25 @@ def test_html_to_text_plain_and_broken_input() -> None:
     assert html_to_text("just   text\nwrapped") == "just text wrapped"
     assert html_to_text("<p>unclosed <b>bold") == "unclosed bold"
     assert html_to_text("<pre>a\n  b</pre>") == "a\nb"
+
+
+def test_a_page_that_is_not_a_feed_leaves_no_etag_behind() -> None:
+    """An HTML error page with an ETag must fail again next run, not turn into a silent 304,
+    even though another feed's batch carries the cursor."""
+    from connectors.base import ConnectorContext, ConnectorError
+    from connectors.feed import FeedConfig, FeedConnector
+    from tests.connectors.loopback import LoopbackServer, Reply
+
+    page = Reply(body="<html><body>Maintenance</body></html>", headers={"ETag": '"html-1"'})
+    good = Reply(body=(FEEDS / "smb-rss2.xml").read_bytes(), headers={"ETag": '"good-1"'})
+    with LoopbackServer({"/bad.xml": page, "/good.xml": good}) as server:
+        bad_url = server.url("/bad.xml")
+        config = FeedConfig(urls=[bad_url, server.url("/good.xml")])
+        connector = FeedConnector(config, ConnectorContext(source_name="t"))
+        batches = []
+        with pytest.raises(ConnectorError) as raised:
+            for batch in connector.fetch(None):
+                batches.append(batch)
+        assert raised.value.partial
+        assert batches and batches[-1].items
+        assert not batches[-1].cursor["feeds"][bad_url].get("etag")

@@ -317,3 +317,21 @@ def test_loopback_handler_routes_see_the_request(
     response = client.get(server.url("/echo"), params={"q": "pains"})
     assert response.body == b"pains"
     assert response.headers["X-Path"] == "/echo"
+
+
+def test_caller_headers_do_not_follow_a_redirect_to_another_host() -> None:
+    from tests.connectors.loopback import LoopbackServer, Reply
+
+    with LoopbackServer({"/landing": Reply(body="ok")}) as other:
+        # 127.0.0.1 and localhost are different origins for the redirect rules
+        target = other.url("/landing").replace("127.0.0.1", "localhost")
+        with LoopbackServer(
+            {"/start": Reply(status=302, headers={"Location": target}), "/same": Reply(body="ok")}
+        ) as first:
+            with HttpClient("listener-test") as client:
+                response = client.get(first.url("/start"), headers={"Api-Key": "s3cret-key"})
+                client.get(first.url("/same"), headers={"Api-Key": "s3cret-key"})
+            assert response.status == 200
+            assert first.requests_for("/start")[0].header("Api-Key") == "s3cret-key"
+            assert first.requests_for("/same")[0].header("Api-Key") == "s3cret-key"
+        assert other.requests_for("/landing")[0].header("Api-Key") is None

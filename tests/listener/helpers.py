@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,3 +21,10 @@ def copy_example(tmp_path: Path, replace: dict[str, str] | None = None) -> Path:
         text = text.replace(old, new)
     config.write_text(text)
     return config
+
+
+def free_port() -> int:
+    """A free loopback port (aiosmtpd cannot take port 0: see design.md)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -6,7 +6,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,9 @@ import pytest
 from click.testing import CliRunner
 
 from listener.cli import main
-from tests.listener.helpers import copy_example
+from tests.listener.helpers import copy_example, free_port
 
 STOP_LIMIT = 5.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _status(config: Path) -> dict:  # type: ignore[type-arg]
@@ -69,7 +62,7 @@ def _stop(process: subprocess.Popen[bytes]) -> tuple[int, float]:
 @pytest.mark.slow
 def test_sigterm_stops_cleanly_and_a_restart_resumes_from_cursors(tmp_path: Path) -> None:
     config = copy_example(tmp_path)
-    port = _free_port()
+    port = free_port()
     config.write_text(config.read_text() + f"\nhealth: {{host: 127.0.0.1, port: {port}}}\n")
     survey = config.parent / "examples" / "surveys" / "nps.csv"
     log = tmp_path / "daemon.log"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email import message_from_bytes
@@ -18,7 +17,7 @@ from listener.cli import main
 from listener.config import load_config
 from listener.digest.deliver import due_week, run_digest
 from listener.store.db import Store
-from tests.listener.helpers import copy_example
+from tests.listener.helpers import copy_example, free_port
 
 BERLIN = ZoneInfo("Europe/Berlin")
 EXAMPLE_SMTP_COMMENT = (
@@ -44,16 +43,10 @@ class _Inbox(MessageHandler):
         self.messages.append(message.as_bytes())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:  # aiosmtpd cannot take port 0 (design.md)
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[int, _Inbox]]:
     inbox = _Inbox()
-    port = _free_port()
+    port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -104,7 +97,7 @@ def test_digest_is_sent_by_smtp_once(tmp_path: Path, smtp_server: tuple[int, _In
 
 
 def test_unreachable_smtp_fails_the_claim_so_it_is_retried(tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens here
+    port = free_port()  # nothing listens here
     config_path = copy_example(
         tmp_path,
         {
