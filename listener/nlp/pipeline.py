@@ -1,26 +1,60 @@
 """Building the spaCy pipeline: an installed trained model when named, else blank English.
 
-Nothing here downloads anything. The blank pipeline gets a rule-based sentencizer and lookup
-lemmas from spacy-lookups-data, which pip installs with the package.
+Nothing here downloads anything. The blank pipeline gets a fast rule-based sentence splitter
+(spaCy's sentencizer rules, plus a break at every line end so bullets and list items stand
+alone) and lookup lemmas from spacy-lookups-data, which pip installs with the package.
 """
 
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from functools import lru_cache
 
+import numpy as np
 import spacy
+from spacy.attrs import IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
+from spacy.pipeline import Sentencizer
+from spacy.strings import hash_string as _spacy_hash  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 
 from listener.errors import ListenerError
 
+SENTENCES = "listener_sentences"
 LINE_BREAKS = "listener_line_breaks"
+_PUNCT_CHARS = frozenset(_spacy_hash(c) for c in Sentencizer.default_punct_chars)
+
+
+@Language.component(SENTENCES)
+def _sentences(doc: Doc) -> Doc:
+    """spaCy's sentencizer rule over integer arrays (several times faster), plus line breaks."""
+    n = len(doc)
+    if n == 0:
+        return doc
+    arr = doc.to_array([ORTH, IS_PUNCT, IS_SPACE])
+    orths, puncts, spaces = arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()
+    starts = np.full(n, -1, dtype=np.int64)
+    starts[0] = 1
+    seen_end = False
+    for i in range(n):
+        if spaces[i] and i + 1 < n and "\n" in doc[i].text:  # (Doc.text would copy the text)
+            starts[i + 1] = 1
+            seen_end = False
+            continue
+        end_char = orths[i] in _PUNCT_CHARS
+        if seen_end and not puncts[i] and not end_char:
+            starts[i] = 1
+            seen_end = False
+        elif end_char:
+            seen_end = True
+    doc.from_array([SENT_START], starts.view(np.uint64))  # type: ignore[arg-type]
+    return doc
 
 
 @Language.component(LINE_BREAKS)
 def _line_breaks(doc: Doc) -> Doc:
-    """Start a sentence after every line break: bullets and list items rarely end with a full stop."""
+    """For trained models' own sentence splitting: also start a sentence after a line break."""
     if "\n" not in doc.text:
         return doc
     for token in doc[:-1]:
@@ -41,12 +75,12 @@ def build_nlp(model: str | None = None) -> Language:
             )
         nlp = spacy.load(model, exclude=["ner"])
         if not nlp.has_pipe("senter") and not nlp.has_pipe("parser"):
-            nlp.add_pipe("sentencizer", first=True)
-        nlp.add_pipe(LINE_BREAKS, first=True)
+            nlp.add_pipe(SENTENCES, first=True)
+        else:
+            nlp.add_pipe(LINE_BREAKS, first=True)
         return nlp
     nlp = spacy.blank("en")
-    nlp.add_pipe(LINE_BREAKS)
-    nlp.add_pipe("sentencizer")
+    nlp.add_pipe(SENTENCES)
     nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
     nlp.initialize()
     return nlp
@@ -57,6 +91,19 @@ def lemma_of(token_text: str, nlp: Language) -> str:
     lookups = _lemma_table(nlp)
     lowered = token_text.lower()
     return lookups.get(lowered, lowered) if lookups is not None else lowered
+
+
+def lemma_lookup(nlp: Language) -> Callable[[str], str]:
+    """``lemma_of`` with the table found once: for loops over many words."""
+    table = _lemma_table(nlp)
+    if table is None:
+        return str.lower
+
+    def lookup(token_text: str) -> str:
+        lowered = token_text.lower()
+        return table.get(lowered, lowered)
+
+    return lookup
 
 
 def _lemma_table(nlp: Language) -> dict[str, str] | None:

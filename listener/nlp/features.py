@@ -1,0 +1,157 @@
+"""Hashed sentence features shared by training and extraction, so both see exactly the same thing.
+
+Features are spaCy's stable 64-bit string hashes of lower-case tokens folded into a fixed number
+of buckets: unigrams, bigrams, negation-scoped unigrams ("not working" gives NOT:working), the
+first word, and whether the sentence is a question. Plain integer arithmetic over
+``Doc.to_array`` keeps this at a few microseconds per sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, LOWER
+from spacy.strings import hash_string as _spacy_hash  # type: ignore[attr-defined]
+from spacy.tokens import Doc
+
+
+def hash_string(text: str) -> int:
+    """spaCy's stable 64-bit string hash (the ids in ``Doc.to_array``), typed."""
+    return int(_spacy_hash(text))
+
+
+def hashes(words: str) -> frozenset[int]:
+    """Hashes of the whitespace-separated words of ``words``."""
+    return frozenset(hash_string(w) for w in words.split())
+
+
+FEATURE_VERSION = "f2"
+N_BITS = 18
+N_BUCKETS = 1 << N_BITS
+_MASK = N_BUCKETS - 1
+_MIX = 0x100000001B3  # FNV prime: spreads the first hash before it is combined with the second
+
+NEGATORS = hashes(
+    """
+    not no never n't nt cannot without nothing none nor neither hardly barely nobody dont
+    doesnt didnt cant wont isnt wasnt aint couldnt wouldnt shouldnt
+    """
+)
+_SCOPE_BREAKERS = hashes("but however although though")
+_NEG_SCOPE = 3
+_QUESTION = hash_string("?")
+
+# Cue words share one feature per kind, so a rare word ("atrocious") still counts: the classifier
+# learns the weight of the class of words, not only of each word it happened to see.
+PAIN_CUES = hashes(
+    """
+    crash crashes crashed crashing bug bugs buggy broken break breaks error errors fail fails
+    failed failing failure freeze freezes froze frozen freezing stuck slow slower sluggish lag
+    lags laggy glitch glitches glitchy annoying annoyed annoys frustrating frustrated frustration
+    terrible awful horrible useless worst worse hate hated hates disappointing disappointed
+    problem problems issue issues wrong unable lost lose loses losing missing disappeared waste
+    wasted wasting pain painful nightmare tedious cumbersome confusing clunky unusable unreliable
+    ridiculous pathetic garbage trash rubbish junk sucks sucked poor poorly fix uninstall
+    uninstalled refund drains draining hangs hanging stopped stops kicks ugh nope
+    """
+)
+ASPIRATION_CUES = hashes(
+    """
+    wish wished hope hoping please pls plz add adding option options feature features suggest
+    suggestion request requesting would could should allow enable support integrate integration
+    ability able implement include improve improvement customizable customise customize ideally
+    consider love needs need want wanted
+    """
+)
+_CUE_PAIN = hash_string("__cue_pain__") & _MASK
+_CUE_ASPIRATION = hash_string("__cue_aspiration__") & _MASK
+_CUE_PAIN_NEGATED = hash_string("__cue_pain_negated__") & _MASK
+
+_SALT_BIGRAM = hash_string("__bigram__")
+_SALT_NEG = hash_string("__not__")
+_SALT_FIRST = hash_string("__first__")
+_SALT_QFIRST = hash_string("__question_first__")
+SENTENCE_BIAS = hash_string("__sentence__") & _MASK
+QUESTION = hash_string("__question__") & _MASK
+
+
+def _combine(a: int, b: int) -> int:
+    return ((a * _MIX) ^ b) & _MASK
+
+
+class DocArrays:
+    """Per-token attributes of one document as plain Python lists (fast to index)."""
+
+    __slots__ = ("alpha", "lowers", "punct", "space")
+
+    def __init__(self, doc: Doc) -> None:
+        arr = doc.to_array([LOWER, IS_PUNCT, IS_SPACE, IS_ALPHA])
+        if arr.ndim == 1 or len(arr) == 0:  # an empty doc
+            self.lowers: list[int] = []
+            self.punct: list[int] = []
+            self.space: list[int] = []
+            self.alpha: list[int] = []
+            return
+        self.lowers = arr[:, 0].tolist()
+        self.punct = arr[:, 1].tolist()
+        self.space = arr[:, 2].tolist()
+        self.alpha = arr[:, 3].tolist()
+
+
+def sentence_features(
+    lowers: list[int], punct: list[int], space: list[int], start: int, end: int
+) -> list[int]:
+    """Bucket indices (repeats count) for tokens ``start:end`` of one document."""
+    out = [SENTENCE_BIAS]
+    prev = 0
+    neg_left = 0
+    first = 0
+    last = 0
+    for i in range(start, end):
+        if space[i]:
+            continue
+        lower = lowers[i]
+        last = lower
+        if first == 0:
+            first = lower
+            out.append(_combine(_SALT_FIRST, lower))
+        if punct[i] or lower in _SCOPE_BREAKERS:
+            neg_left = 0
+        if neg_left:
+            out.append(_combine(_SALT_NEG, lower))
+            if lower in PAIN_CUES:
+                out.append(_CUE_PAIN_NEGATED)
+            neg_left -= 1
+        else:
+            out.append(lower & _MASK)
+            if lower in PAIN_CUES:
+                out.append(_CUE_PAIN)
+        if lower in ASPIRATION_CUES:
+            out.append(_CUE_ASPIRATION)
+        if lower in NEGATORS:
+            neg_left = _NEG_SCOPE
+        if prev:
+            out.append(_combine(_combine(_SALT_BIGRAM, prev), lower))
+        prev = lower
+    if last == _QUESTION:
+        out.append(QUESTION)
+        out.append(_combine(_SALT_QFIRST, first))
+    return out
+
+
+def iter_sentence_features(doc: Doc) -> Iterator[list[int]]:
+    """Features of each sentence of ``doc`` (the sentencizer must have run)."""
+    a = DocArrays(doc)
+    for sent in doc.sents:
+        yield sentence_features(a.lowers, a.punct, a.space, sent.start, sent.end)
+
+
+def doc_vector_indices(doc: Doc, max_sentences: int) -> np.ndarray:
+    """All feature buckets of a document (for training): one row of a count matrix."""
+    feats: list[int] = []
+    for n, sent_feats in enumerate(iter_sentence_features(doc)):
+        if n >= max_sentences:
+            break
+        feats.extend(sent_feats)
+    return np.asarray(feats, dtype=np.int64)
