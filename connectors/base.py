@@ -36,6 +36,9 @@ class RawItem:
     author: str | None = None
     created_at: datetime | None = None
     kind: str = "post"
+    prompt: str | None = None
+    """"pain" or "aspiration" when the text answers a question that asks for one (a survey's
+    "What is the hardest part of your week?"); the NLP then reads it in that light."""
     segment: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar, Literal
 
 import structlog
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     Batch,
@@ -56,6 +56,9 @@ class SurveyFileConfig(ConnectorConfig):
 
     path: str
     text_columns: list[str] = Field(min_length=1)
+    prompts: dict[str, Literal["pain", "aspiration"]] = Field(default_factory=dict)
+    """Text column → what its question asks for ("What is the hardest part of your week?":
+    pain). The answers are then read as that kind unless they say there is nothing to report."""
     id_column: str | None = None
     time_column: str | None = None
     segment_columns: dict[str, str] = Field(default_factory=dict)
@@ -66,6 +69,13 @@ class SurveyFileConfig(ConnectorConfig):
     timezone: str = "UTC"  # for times the export writes without a zone
     day_first: bool = False  # 05/10/2026 is 5 October, not May 10
     batch_size: int = Field(default=500, ge=1)
+
+    @model_validator(mode="after")
+    def _prompts_name_text_columns(self) -> SurveyFileConfig:
+        unknown = [column for column in self.prompts if column not in self.text_columns]
+        if unknown:
+            raise ValueError(f"prompts names columns not in text_columns: {', '.join(unknown)}")
+        return self
 
     @field_validator("encoding")
     @classmethod
@@ -210,7 +220,12 @@ class SurveyFileConnector:
                 time_tz = zone(time_col.timezone)
             except ConnectorError:
                 log.warning("unknown time zone in export", file=file, zone=time_col.timezone)
-        return _Plan(header, texts, id_col, time_col, time_tz, segments)
+        prompts = {
+            col.key: cfg.prompts[name]
+            for name, col in zip(cfg.text_columns, texts, strict=True)
+            if name in cfg.prompts
+        }
+        return _Plan(header, texts, id_col, time_col, time_tz, segments, prompts)
 
     def _items(self, plan: _Plan, file: str, row_no: int, row: list[str]) -> Iterator[RawItem]:
         def cell(col: Column | None) -> str:
@@ -235,6 +250,7 @@ class SurveyFileConnector:
                     title=col.title,
                     created_at=created,
                     kind="response",
+                    prompt=plan.prompts.get(col.key),
                     segment=segment,
                     metadata={
                         "file": file,
@@ -255,6 +271,8 @@ class _Plan:
     time_col: Column | None
     time_tz: tzinfo
     segments: tuple[tuple[Column, str], ...]
+    prompts: Mapping[str, str]
+    """Column key → pain | aspiration, for columns whose question asks for one."""
 
 
 def _row_hash(row: list[str]) -> str:

@@ -88,6 +88,7 @@ class Processor:
                                 ItemRow.id,
                                 ItemRow.title,
                                 ItemRow.text,
+                                ItemRow.prompt,
                                 ItemRow.created_at,
                                 ItemRow.fetched_at,
                                 ItemRow.segment,
@@ -117,8 +118,9 @@ class Processor:
     def _analyse(self, pending: Sequence[_Pending]) -> list[_Result]:
         """Statements and matches for each item: pure, no database."""
         documents = (item_document(p.title, p.text) for p in pending)
+        extracted = self.extractor.extract_many(documents, prompts=(p.prompt for p in pending))
         results = []
-        for item, statements in zip(pending, self.extractor.extract_many(documents), strict=True):
+        for item, statements in zip(pending, extracted, strict=True):
             matches = list(self.matcher.match_many(statements))
             results.append(_Result(item, list(zip(statements, matches, strict=True))))
         return results
@@ -181,6 +183,7 @@ class _Pending:
     id: int
     title: str | None
     text: str
+    prompt: str | None
     created_at: datetime | None
     fetched_at: datetime
     segment: dict[str, str]

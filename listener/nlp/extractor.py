@@ -20,6 +20,7 @@ from listener.nlp.features import FEATURE_VERSION, DocArrays, sentence_features
 from listener.nlp.language import is_english_text
 from listener.nlp.model import LinearModel, load_model
 from listener.nlp.pipeline import build_nlp, lemma_lookup
+from listener.nlp.prompted import is_non_answer
 from listener.nlp.rules import NEUTRAL, RULES_VERSION, judge
 from listener.nlp.themes import ThemeCache, theme_of
 from listener.nlp.types import KINDS, ExtractionStats, Statement
@@ -62,12 +63,30 @@ class Extractor:
         return next(self.extract_many([text]))
 
     def extract_many(
-        self, texts: Iterable[str], batch_size: int = 256, n_process: int = 1
+        self,
+        texts: Iterable[str],
+        batch_size: int = 256,
+        n_process: int = 1,
+        prompts: Iterable[str | None] | None = None,
     ) -> Iterator[list[Statement]]:
         """One list per input text, in order; streams (memory does not grow with the input).
 
-        ``n_process > 1`` spreads chunks over forked processes (see :mod:`listener.nlp.parallel`).
+        ``prompts`` (one per text, or None) names the kind a text's question asked for: see
+        :mod:`listener.nlp.prompted`. ``n_process > 1`` spreads chunks over forked processes
+        (see :mod:`listener.nlp.parallel`) and takes no prompts.
         """
+        if prompts is not None:
+            if n_process > 1:
+                raise ValueError("prompts are only supported with n_process=1")
+            prompted = self.nlp.pipe(
+                ((self._prepare(t), p) for t, p in zip(texts, prompts, strict=True)),
+                batch_size=batch_size,
+                disable=self._disable,
+                as_tuples=True,
+            )
+            for doc, prompt in prompted:
+                yield self._extract_doc(doc, doc.text, prompt)
+            return
         if n_process > 1:
             from listener.nlp.parallel import extract_parallel
 
@@ -99,7 +118,7 @@ class Extractor:
         cut = text.rfind(" ", MAX_CHARS // 2, MAX_CHARS)
         return text[: cut if cut > 0 else MAX_CHARS]
 
-    def _extract_doc(self, doc: Doc, text: str) -> list[Statement]:
+    def _extract_doc(self, doc: Doc, text: str, prompt: str | None = None) -> list[Statement]:
         stats = self.stats
         stats.documents += 1
         if not text.strip():
@@ -112,6 +131,15 @@ class Extractor:
         kept, scores, forced = self._score_sentences(doc, arrays, text)
         if not kept:
             return []
+        if prompt in KINDS:
+            k = KINDS.index(prompt)
+            for i, sent in enumerate(kept):
+                # Rules that deny the kind have already capped its score at 0 or below without
+                # asserting it; only a denial or a non-answer keeps a prompted sentence out.
+                denied = scores[i, k] <= 0 and self._denied(sent, arrays, text, k)
+                if not denied and not is_non_answer(text[sent.start_char : sent.end_char]):
+                    forced[i, k] = True
+                    scores[i, k] = max(scores[i, k], 0.0)
         bias, threshold = self.classifier.bias, self.classifier.threshold
         totals = bias + scores.sum(axis=0)
         alone = bias + scores.max(axis=0) - self.sentence_margin
@@ -178,6 +206,13 @@ class Extractor:
                     scores[i, k] = max(scores[i, k], 0.0)
                     forced[i, k] = True
         return kept, scores, forced
+
+    def _denied(self, sent: Span, a: DocArrays, text: str, k: int) -> bool:
+        """Whether the rules cap kind ``k`` for this sentence (a denial, an info question)."""
+        start, end = sent.start, sent.end
+        words = [a.lowers[i] for i in range(start, end) if not a.space[i]]
+        verdict = judge(text[sent.start_char : sent.end_char], words, any(a.alpha[start:end]))
+        return verdict.cap_pain if k == 0 else verdict.cap_aspiration
 
     def _statement(self, kind: str, sent: Span, text: str, arrays: DocArrays) -> Statement:
         start, end = sent.start_char, sent.end_char

@@ -39,7 +39,9 @@ def storage_id(external_id: str) -> str:
 
 
 def content_hash(item: RawItem) -> str:
-    return hashlib.sha256(f"{item.title or ''}\n{item.text}".encode()).hexdigest()
+    # The prompt is part of what the text means: a changed `prompts:` config re-processes.
+    key = f"{item.prompt or ''}\n{item.title or ''}\n{item.text}"
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 def author_hash(author: str | None) -> str | None:
@@ -86,6 +88,7 @@ def ingest_batch(
                     source_id=source.id,
                     external_id=external_id,
                     kind=item.kind,
+                    prompt=item.prompt,
                     url=item.url,
                     author_hash=author_hash(item.author),
                     title=item.title,
@@ -100,7 +103,7 @@ def ingest_batch(
             counts.added += 1
         elif row.content_hash != digest:
             row.text, row.title, row.content_hash = item.text, item.title, digest
-            row.segment, row.url = segment, item.url
+            row.segment, row.url, row.prompt = segment, item.url, item.prompt
             row.processed_key = None
             counts.updated += 1
         else:

@@ -88,6 +88,8 @@ class ItemRow(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     external_id: Mapped[str] = mapped_column(String(512))
     kind: Mapped[str] = mapped_column(String(32))
+    prompt: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """pain | aspiration when the item answers a question asking for one (see RawItem.prompt)."""
     url: Mapped[str | None] = mapped_column(Text, nullable=True)
     author_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     title: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -507,3 +507,22 @@ def test_every_shared_survey_export_parses() -> None:
         assert all(i.external_id and i.text.strip() for i in items)
         assert list(conn.fetch(cursor)) == [], f"{path} yielded again from its own cursor"
     assert {"qualtrics", "surveymonkey", "limesurvey"} <= formats
+
+
+def test_prompts_say_what_each_question_asks_for() -> None:
+    wish = "What would you love your invoicing tool to do?"
+    conn = make(
+        FIXTURES, path="typeform.csv", text_columns=[HARDEST, wish], prompts={HARDEST: "pain"}
+    )
+    items, _ = run(conn)
+    prompts = {item.title: item.prompt for item in items}
+    assert prompts == {HARDEST: "pain", wish: None}
+
+
+def test_prompts_must_name_text_columns() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="not in text_columns"):
+        SurveyFileConnector.Config.model_validate(
+            {"path": "x.csv", "text_columns": [HARDEST], "prompts": {"Other question": "pain"}}
+        )

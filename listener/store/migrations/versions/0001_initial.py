@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("source_id", sa.Integer(), nullable=False),
         sa.Column("external_id", sa.String(length=512), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("prompt", sa.String(length=16), nullable=True),
         sa.Column("url", sa.Text(), nullable=True),
         sa.Column("author_hash", sa.String(length=64), nullable=True),
         sa.Column("title", sa.Text(), nullable=True),
