@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, safe_url
+from connectors.http import HttpClient, own_or_borrowed, safe_url
 from connectors.text import html_to_text
 
 MAX_TRACKED_TOPICS = 5_000
@@ -393,10 +393,7 @@ class DiscourseConnector:
     @contextmanager
     def _api(self) -> Iterator[_Api]:
         headers = self._auth_headers()
-        if self._http is not None:
-            yield _Api(self._http, self.config, headers, self._host)
-            return
-        with HttpClient(self.context.user_agent) as http:
+        with own_or_borrowed(self._http, self.context.user_agent) as http:
             yield _Api(http, self.config, headers, self._host)
 
     def _auth_headers(self) -> dict[str, str]:

@@ -34,7 +34,7 @@ from connectors.base import (
     Cursor,
     RawItem,
 )
-from connectors.http import HttpClient, HttpStatusError, safe_url
+from connectors.http import HttpClient, HttpStatusError, own_or_borrowed, safe_url
 from connectors.text import html_to_text
 
 log = logging.getLogger("connectors.feed")
@@ -281,9 +281,8 @@ class FeedConnector:
     # -- helpers -----------------------------------------------------------------------------
 
     def _client(self, *, max_retries: int = 3) -> contextlib.AbstractContextManager[HttpClient]:
-        if self._http is not None:
-            return contextlib.nullcontext(self._http)  # the caller's client: not ours to close
-        return HttpClient(
+        return own_or_borrowed(
+            self._http,
             self.context.user_agent,
             timeout=self.config.timeout,
             max_bytes=self.config.max_bytes,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, safe_url
+from connectors.http import HttpClient, own_or_borrowed, safe_url
 from connectors.text import html_to_text
 
 HN_ITEM_URL = "https://news.ycombinator.com/item?id="
@@ -119,13 +119,8 @@ class HackerNewsConnector:
     def _endpoint(self) -> str:
         return f"{self.config.api_url}/search_by_date"
 
-    @contextmanager
-    def _client(self) -> Iterator[HttpClient]:
-        if self._http is not None:
-            yield self._http
-            return
-        with HttpClient(self.context.user_agent) as http:
-            yield http
+    def _client(self) -> AbstractContextManager[HttpClient]:
+        return own_or_borrowed(self._http, self.context.user_agent)
 
     def _search(
         self, http: HttpClient, query: str, numeric: str, page: int, per_page: int

@@ -10,6 +10,7 @@ messages, headers are never echoed).
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -424,3 +425,12 @@ def _permanent_target(response: httpx.Response) -> str | None:
             break
         target = str(nxt.url)
     return target
+
+
+def own_or_borrowed(
+    http: HttpClient | None, user_agent: str, **settings: Any
+) -> contextlib.AbstractContextManager[HttpClient]:
+    """The caller's client, left open (tests pass one), or a new one that is closed after use."""
+    if http is not None:
+        return contextlib.nullcontext(http)
+    return HttpClient(user_agent, **settings)

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from listener.commands.table import format_table
 from listener.service import Service
 from listener.store import reports
 from listener.store.db import require_current_schema
@@ -84,15 +85,7 @@ def format_report(data: dict[str, Any]) -> str:
                 str(row["total"]),
             ]
         )
-    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
-    numeric_from = 4 if segment else 3
-    lines = []
-    for r in table:
-        cells = [
-            cell.rjust(w) if i >= numeric_from else cell.ljust(w)
-            for i, (cell, w) in enumerate(zip(r, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
+    lines = format_table(table, right_from=4 if segment else 3)
     lines.append(
         f"weeks {weeks[0]} … {weeks[-1]}; counts are evidence (statement × persona attribute)"
     )

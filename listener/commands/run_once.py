@@ -9,7 +9,7 @@ import click
 
 from listener.processing import ProcessCounts
 from listener.service import PassResult, Service
-from listener.store.reports import totals
+from listener.store.reports import Totals, totals
 
 
 def process_with_progress(service: Service) -> ProcessCounts:
@@ -45,7 +45,7 @@ def run_once(service: Service, as_of: datetime | None = None) -> int:
     return 1 if result.failed else 0
 
 
-def summary_line(result: PassResult, stored: object) -> str:
+def summary_line(result: PassResult, stored: Totals) -> str:
     processed = result.processed
     new = result.added + result.updated
     if new == 0 and processed.items == 0:
@@ -56,9 +56,7 @@ def summary_line(result: PassResult, stored: object) -> str:
             f"{processed.statements} statements, {processed.evidence} evidence "
             f"from {processed.items} processed items"
         )
-    items = getattr(stored, "items", 0)
-    statements = getattr(stored, "statements", 0)
-    evidence = getattr(stored, "evidence", 0)
+    items, statements, evidence = stored.items, stored.statements, stored.evidence
     digest = result.digest
     if digest is None:
         tail = "no digest"

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from listener.commands.table import format_table
 from listener.service import Service
 from listener.store import reports
 from listener.store import sources as source_state
@@ -85,10 +86,7 @@ def format_status(data: dict[str, Any]) -> str:
                 _short(s["next_run_at"]),
             )
         )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in rows
-    ]
+    lines = format_table(rows)
     errors = [f"  {s['name']}: {s['last_error']}" for s in data["sources"] if s["last_error"]]
     if errors:
         lines += ["", "last errors:", *errors]
