@@ -9,7 +9,8 @@ never advances a cursor past what was stored.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,6 +65,9 @@ class ConnectorContext:
     source_name: str
     base_dir: Path = Path(".")
     user_agent: str = "listener/0.1 (+https://github.com/listener)"
+    sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
+    """How to wait between retries. The daemon's raises ConnectorError when it is stopping,
+    so a source in backoff lets SIGTERM through at once."""
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the config, relative to the config file's folder."""

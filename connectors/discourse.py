@@ -393,7 +393,7 @@ class DiscourseConnector:
     @contextmanager
     def _api(self) -> Iterator[_Api]:
         headers = self._auth_headers()
-        with own_or_borrowed(self._http, self.context.user_agent) as http:
+        with own_or_borrowed(self._http, self.context) as http:
             yield _Api(http, self.config, headers, self._host)
 
     def _auth_headers(self) -> dict[str, str]:

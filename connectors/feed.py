@@ -283,7 +283,7 @@ class FeedConnector:
     def _client(self, *, max_retries: int = 3) -> contextlib.AbstractContextManager[HttpClient]:
         return own_or_borrowed(
             self._http,
-            self.context.user_agent,
+            self.context,
             timeout=self.config.timeout,
             max_bytes=self.config.max_bytes,
             max_retries=max_retries,

@@ -120,7 +120,7 @@ class HackerNewsConnector:
         return f"{self.config.api_url}/search_by_date"
 
     def _client(self) -> AbstractContextManager[HttpClient]:
-        return own_or_borrowed(self._http, self.context.user_agent)
+        return own_or_borrowed(self._http, self.context)
 
     def _search(
         self, http: HttpClient, query: str, numeric: str, page: int, per_page: int

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from connectors.base import ConnectorError
+from connectors.base import ConnectorContext, ConnectorError
 
 # httpx logs every request URL at INFO, query string (and any api_key in it) included. Keep it
 # quiet unless the application configured that logger on purpose.
@@ -428,9 +428,10 @@ def _permanent_target(response: httpx.Response) -> str | None:
 
 
 def own_or_borrowed(
-    http: HttpClient | None, user_agent: str, **settings: Any
+    http: HttpClient | None, context: ConnectorContext, **settings: Any
 ) -> contextlib.AbstractContextManager[HttpClient]:
-    """The caller's client, left open (tests pass one), or a new one that is closed after use."""
+    """The caller's client, left open (tests pass one), or a new one closed after use that
+    waits between retries the way the context says."""
     if http is not None:
         return contextlib.nullcontext(http)
-    return HttpClient(user_agent, **settings)
+    return HttpClient(context.user_agent, sleep=context.sleep, **settings)

@@ -8,6 +8,8 @@ so one broken source cannot stop the others.
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 
@@ -43,6 +45,18 @@ def source_hash(source: Source) -> str:
             "own": source.connector.model_dump(mode="json"),
         }
     )
+
+
+def _stoppable_sleep(stop: threading.Event | None) -> Callable[[float], None]:
+    """A retry wait that ends, with an error, as soon as the daemon is asked to stop."""
+
+    def sleep(seconds: float) -> None:
+        if stop is None:
+            time.sleep(seconds)
+        elif stop.wait(seconds):
+            raise ConnectorError("stopped while waiting to retry", hint="it resumes on restart")
+
+    return sleep
 
 
 def _describe(exc: Exception) -> str:
@@ -88,7 +102,10 @@ def run_source(
         source_state.record_attempt(row, now)
         cursor, source_id = row.cursor, row.id
     context = ConnectorContext(
-        source_name=source.name, base_dir=config.base_dir, user_agent=USER_AGENT
+        source_name=source.name,
+        base_dir=config.base_dir,
+        user_agent=USER_AGENT,
+        sleep=_stoppable_sleep(stop),
     )
     connector = REGISTRY[source.spec.type](source.connector, context)
     run = SourceRun(source.name, "ok")
@@ -110,6 +127,9 @@ def run_source(
             if close is not None:
                 close()
     except ConnectorError as exc:
+        if stop is not None and stop.is_set():
+            log.info("source stopped mid-fetch", source=source.name)
+            return SourceRun(source.name, "skipped", run.counts, run.batches, "stopped")
         if exc.partial:
             run.status, run.error = "degraded", str(exc)
             with store.session() as session:

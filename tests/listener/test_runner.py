@@ -68,3 +68,28 @@ def test_a_500_streak_opens_the_circuit_for_that_source_only(
             row = session.query(SourceRow).filter_by(name="smb-forums").one()
             assert source_state.health(row, reopen) == "ok"
         store.dispose()
+
+
+def test_a_stop_during_a_retry_wait_ends_the_fetch_at_once(tmp_path: Path) -> None:
+    import threading
+
+    with LoopbackServer({"/feed.xml": Reply(status=503, headers={"Retry-After": "30"})}) as server:
+        config_path = copy_example(
+            tmp_path,
+            {
+                "      - examples/feeds/smb-forum.xml\n"
+                "      - examples/feeds/bookkeeping-blog.atom": f"      - {server.url('/feed.xml')}"
+            },
+        )
+        config = load_config(config_path)
+        store = Store(config.database_url)
+        store.upgrade()
+        stop = threading.Event()
+        stop.set()  # SIGTERM arrived: the 30 s Retry-After wait must not happen
+        run = run_source(store, config, config.source("smb-forums"), stop=stop)
+        assert run.status == "skipped" and run.error == "stopped"
+        assert len(server.requests) == 1
+        with store.session() as session:
+            row = session.query(SourceRow).filter_by(name="smb-forums").one()
+            assert row.consecutive_failures == 0  # a stop is not the source's fault
+        store.dispose()
