@@ -102,8 +102,21 @@ class DocArrays:
 def sentence_features(
     lowers: list[int], punct: list[int], space: list[int], start: int, end: int
 ) -> list[int]:
-    """Bucket indices (repeats count) for tokens ``start:end`` of one document."""
+    """Bucket indices (repeats count) for tokens ``start:end`` of one document.
+
+    The hot loop of the extractor: ``_combine`` is written out inline (same values).
+    """
+    mix, mask = _MIX, _MASK
+    first_salt, neg_salt = _SALT_FIRST * mix, _SALT_NEG * mix
+    bigram_salt = ((_SALT_BIGRAM * mix) ^ 0) & mask  # _combine(_SALT_BIGRAM, prev) = ...^prev
+    pain_cues, aspiration_cues, negators, breakers = (
+        PAIN_CUES,
+        ASPIRATION_CUES,
+        NEGATORS,
+        _SCOPE_BREAKERS,
+    )
     out = [SENTENCE_BIAS]
+    append = out.append
     prev = 0
     neg_left = 0
     first = 0
@@ -115,28 +128,28 @@ def sentence_features(
         last = lower
         if first == 0:
             first = lower
-            out.append(_combine(_SALT_FIRST, lower))
-        if punct[i] or lower in _SCOPE_BREAKERS:
+            append((first_salt ^ lower) & mask)
+        if punct[i] or lower in breakers:
             neg_left = 0
         if neg_left:
-            out.append(_combine(_SALT_NEG, lower))
-            if lower in PAIN_CUES:
-                out.append(_CUE_PAIN_NEGATED)
+            append((neg_salt ^ lower) & mask)
+            if lower in pain_cues:
+                append(_CUE_PAIN_NEGATED)
             neg_left -= 1
         else:
-            out.append(lower & _MASK)
-            if lower in PAIN_CUES:
-                out.append(_CUE_PAIN)
-        if lower in ASPIRATION_CUES:
-            out.append(_CUE_ASPIRATION)
-        if lower in NEGATORS:
+            append(lower & mask)
+            if lower in pain_cues:
+                append(_CUE_PAIN)
+        if lower in aspiration_cues:
+            append(_CUE_ASPIRATION)
+        if lower in negators:
             neg_left = _NEG_SCOPE
         if prev:
-            out.append(_combine(_combine(_SALT_BIGRAM, prev), lower))
+            append(((((bigram_salt ^ prev) & mask) * mix) ^ lower) & mask)
         prev = lower
     if last == _QUESTION:
-        out.append(QUESTION)
-        out.append(_combine(_SALT_QFIRST, first))
+        append(QUESTION)
+        append(_combine(_SALT_QFIRST, first))
     return out
 
 
