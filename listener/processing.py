@@ -58,7 +58,7 @@ class Processor:
         self.persona_version = personas.version
         self.tz = tz
         self.batch_size = batch_size
-        self.key = f"{extractor.version}:{personas.version}"
+        self.key = f"{extractor.version}:{personas.version}"  # = commands.status.processed_key
 
     def pending_count(self, store: Store) -> int:
         with store.session() as session:

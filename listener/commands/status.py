@@ -8,11 +8,19 @@ from typing import Any
 from sqlalchemy import select
 
 from listener.commands.table import format_table
+from listener.config import Config
 from listener.service import Service
 from listener.store import reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
 from listener.store.models import SourceRow
+
+
+def processed_key(config: Config) -> str:
+    """The key items are processed under now (see Processor.key), without loading spaCy."""
+    from listener.nlp.extractor import extractor_version
+
+    return f"{extractor_version(model=config.service.nlp.model)}:{config.personas.version}"
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -30,7 +38,7 @@ def collect_status(service: Service) -> dict[str, Any]:
     else:
         with service.store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
-            counts = reports.per_source_counts(session)
+            counts = reports.per_source_counts(session, processed_key(config))
             total = reports.totals(session)
     now = datetime.now(UTC)
     sources = []

@@ -38,6 +38,14 @@ feature must not have its complaint cancelled by its request."""
 _BULLETS = "-*•·‣–—>#"
 
 
+def extractor_version(classifier: LinearModel | None = None, model: str | None = None) -> str:
+    """Rules, features, weights and model: what an item's statements depend on. Cheap (no
+    spaCy), so `listener status` can tell which stored items are due for re-processing."""
+    classifier = classifier or load_model()
+    version = f"{RULES_VERSION}.{FEATURE_VERSION}.{classifier.digest}"
+    return f"{version}.{model}" if model else version
+
+
 class Extractor:
     """Finds pain and aspiration statements. Build once; ``extract_many`` streams."""
 
@@ -46,9 +54,7 @@ class Extractor:
     def __init__(self, model: str | None = None, classifier: Path | None = None) -> None:
         self.nlp: Language = build_nlp(model)
         self.classifier: LinearModel = load_model(classifier)
-        self.version = f"{RULES_VERSION}.{FEATURE_VERSION}.{self.classifier.digest}"
-        if model:
-            self.version += f".{model}"
+        self.version = extractor_version(self.classifier, model)
         self.stats = ExtractionStats()
         # Blank English: lemmas are only needed for the few statement themes, so the per-token
         # lookup lemmatizer (half the pipeline's time) is skipped and themes look lemmas up.

@@ -139,6 +139,9 @@ def test_rescore_after_a_personas_change_replaces_evidence(example: Path) -> Non
     text = personas.read_text()
     assert "- id: late-payments" in text
     personas.write_text(text.replace("- id: late-payments", "- id: slow-payers"))
+    _, status, _ = _run("status", "--json", "-c", str(example))
+    pending = {s["name"]: s["pending"] for s in json.loads(status)["sources"]}
+    assert pending == {"smb-forums": 25, "nps-q4": 153}  # all stale under the new personas
     code, out, err = _run("rescore", "-c", str(example))
     assert code == 0, err
     assert re.match(r"rescored \d+ items: \d+ statements, \d+ evidence", out)
