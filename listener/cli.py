@@ -173,7 +173,7 @@ def report(
 @click.pass_context
 def digest(ctx: click.Context, config_path: Path | None, week: str | None, force: bool) -> None:
     """Write or send the weekly digest now if it is due and not yet done."""
-    from listener.digest.deliver import run_digest
+    from listener.digest.deliver import describe, due_week, run_digest
     from listener.weeks import week_start
 
     with errors_to_exit():
@@ -184,13 +184,17 @@ def digest(ctx: click.Context, config_path: Path | None, week: str | None, force
                 raise ListenerError(
                     f"--week {week!r} is not an ISO week", hint="e.g. 2026-W48"
                 ) from exc
-        service = _service(_load(ctx, config_path))
+        config = _load(ctx, config_path)
+        due = due_week(datetime.now(UTC), config.tz, config.service.digest.schedule)
+        if week is not None and week > due and not force:
+            raise ListenerError(
+                f"the digest for {week} is not due yet (the latest due is {due})",
+                hint="add --force to write it now; that week is then done and not sent again",
+            )
+        service = _service(config)
         service.upgrade()
         result = run_digest(service.store, service.config, force_week=week, force=force)
-        click.echo(
-            f"digest {result.week}: {result.status}"
-            + (f" ({result.location})" if result.location else "")
-        )
+        click.echo(describe(result))
 
 
 @main.command()

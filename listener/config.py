@@ -256,7 +256,6 @@ def load_config(path: Path | None = None) -> Config:
         )
     problems: list[str] = []
     raw = _expand_env(raw, "", where, problems)
-    _register_named_secrets(raw)
     try:
         service = ServiceConfig.model_validate(raw)
     except ValidationError as exc:
@@ -272,6 +271,8 @@ def load_config(path: Path | None = None) -> Config:
             personas = load_personas(personas_path)
         except ConfigError as exc:
             problems += [f"{where}: personas: {p}" for p in exc.problems]
+    if service is not None:
+        _register_named_secrets(service, sources)
     if problems or service is None or personas is None:
         raise ConfigError(
             problems, hint="fix the keys named above; `listener check` lists them all"
@@ -305,17 +306,16 @@ def _expand_env(value: Any, key_path: str, where: str, problems: list[str]) -> A
     return value
 
 
-def _register_named_secrets(value: Any) -> None:
-    """Values of variables named by ``*_env`` keys (API keys, passwords) are masked in logs."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and key.endswith("_env") and isinstance(item, str):
-                register_secret(os.environ.get(item))
-            else:
-                _register_named_secrets(item)
-    elif isinstance(value, list):
-        for item in value:
-            _register_named_secrets(item)
+def _register_named_secrets(service: ServiceConfig, sources: list[Source]) -> None:
+    """Mask the values of secret-named ``*_env`` variables (password_env, client_secret_env,
+    api_key_env) in every log line, defaults included; user names and ids stay readable."""
+    settings = [source.connector.model_dump() for source in sources]
+    if service.smtp is not None:
+        settings.append(service.smtp.model_dump())
+    for fields in settings:
+        for name, variable in fields.items():
+            if name.endswith("_env") and is_secret_name(name) and isinstance(variable, str):
+                register_secret(os.environ.get(variable))
 
 
 def _join(prefix: str, key: str) -> str:

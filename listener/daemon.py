@@ -92,7 +92,7 @@ class Daemon:
             self.service.fetch(name, self.stop)
             # Always, not only after news: items left pending by a stop, a crash or a personas
             # change are picked up by whichever source runs next.
-            counts = self.service.process(stop=self.stop)
+            counts = self.service.process(stop=self.stop, wait=False)
             if counts.items:
                 log.info(
                     "processed",
@@ -105,10 +105,12 @@ class Daemon:
                 first_pass_done = bool(self._awaiting_first_run)
                 self._awaiting_first_run.discard(name)
                 first_pass_done = first_pass_done and not self._awaiting_first_run
-        if first_pass_done:
+        if first_pass_done and not self.stop.is_set():
             self._digest_job()  # catch up on a due digest now that the first pass is in
 
     def _digest_job(self) -> None:
+        if self.stop.is_set():
+            return
         with self._busy_lock:
             if self._awaiting_first_run:
                 return  # a digest built before the first fetch would report stale counts

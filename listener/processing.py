@@ -69,17 +69,20 @@ class Processor:
         store: Store,
         on_progress: Progress | None = None,
         stop: threading.Event | None = None,
+        wait: bool = True,
     ) -> ProcessCounts:
         """Process every pending item, one committed chunk at a time.
 
         The NLP runs with no transaction open (on SQLite an open write would lock out every
         ingest for as long as spaCy takes); the chunk is then written in one short transaction,
-        and only for items whose text did not change in the meantime.
+        and only for items whose text did not change in the meantime. With ``wait=False`` it
+        returns at once when another thread or process is processing: that one loops until
+        nothing is pending, new items included.
         """
         total = ProcessCounts()
         last_id = 0
-        with store.exclusive("process"):  # one processor per database, across processes
-            while stop is None or not stop.is_set():
+        with store.exclusive("process", wait=wait) as taken:  # one processor per database
+            while taken and (stop is None or not stop.is_set()):
                 with store.session() as session:
                     pending = [
                         _Pending(*row)

@@ -49,9 +49,12 @@ class Service:
         return run_source(self.store, self.config, self.config.source(name), stop)
 
     def process(
-        self, on_progress: Progress | None = None, stop: threading.Event | None = None
+        self,
+        on_progress: Progress | None = None,
+        stop: threading.Event | None = None,
+        wait: bool = True,
     ) -> ProcessCounts:
-        return self.processor.process_pending(self.store, on_progress, stop)
+        return self.processor.process_pending(self.store, on_progress, stop, wait)
 
     def digest(self, now: datetime | None = None) -> DigestResult:
         return run_digest(self.store, self.config, now)

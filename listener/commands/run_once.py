@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 
+from listener.digest.deliver import describe
 from listener.processing import ProcessCounts
 from listener.service import PassResult, Service
 from listener.store.reports import Totals, totals
@@ -57,18 +58,7 @@ def summary_line(result: PassResult, stored: Totals) -> str:
             f"from {processed.items} processed items"
         )
     items, statements, evidence = stored.items, stored.statements, stored.evidence
-    digest = result.digest
-    if digest is None:
-        tail = "no digest"
-    elif digest.status == "already-done" and digest.location:
-        tail = f"digest for {digest.week} already {digest.previous}: {digest.location}"
-    elif digest.status == "already-done":
-        tail = (
-            f"digest for {digest.week} is {digest.previous} (maybe sent by an interrupted run; "
-            f"resend with `listener digest --week {digest.week} --force`)"
-        )
-    else:
-        tail = f"digest {digest.week} {digest.status}: {digest.location}"
+    tail = describe(result.digest) if result.digest else "no digest"
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""
     return (
         f"listener: {head}; stored {items} items, {statements} statements, {evidence} evidence; "

@@ -23,10 +23,12 @@ from listener.config import Config, SmtpConfig, parse_weekly_schedule
 from listener.digest.build import Digest, build_digest
 from listener.digest.render import render_html, render_text
 from listener.errors import ListenerError
+from listener.logging import get_logger
 from listener.store.db import Store
 from listener.store.models import DigestRunRow
 from listener.weeks import iso_week, shift, week_start
 
+log = get_logger("listener.digest")
 AUDIENCE = "default"
 
 
@@ -49,6 +51,24 @@ class DigestResult:
     location: str | None = None
     evidence: int = 0
     previous: str | None = None
+
+
+def describe(result: DigestResult) -> str:
+    """One sentence for people: what happened to the week's digest and what to do."""
+    if result.status in ("written", "sent"):
+        return f"digest {result.week} {result.status}: {result.location}"
+    previous = result.previous
+    if previous in ("written", "sent"):
+        return f"digest for {result.week} already {previous}: {result.location}"
+    if previous == "unknown":
+        return (
+            f"digest for {result.week}: the SMTP connection broke after hand-over; check the "
+            f"inbox, then resend with `listener digest --week {result.week} --force`"
+        )
+    return (
+        f"digest for {result.week} is claimed by another run (in progress, or interrupted: "
+        f"then resend with `listener digest --week {result.week} --force`)"
+    )
 
 
 class DeliveryUncertain(ListenerError):
@@ -162,7 +182,7 @@ def send_smtp(message: EmailMessage, smtp: SmtpConfig) -> str:
     username = _env(smtp.username_env)
     password = _env(smtp.password_env)
     client_cls = smtplib.SMTP_SSL if smtp.ssl else smtplib.SMTP
-    handed_over = False
+    handed_over = accepted = False
     try:
         with client_cls(smtp.host, smtp.port, timeout=smtp.timeout) as client:
             if smtp.starttls and not smtp.ssl:
@@ -170,22 +190,30 @@ def send_smtp(message: EmailMessage, smtp: SmtpConfig) -> str:
             if username and password:
                 client.login(username, password)
             handed_over = True
-            client.send_message(message)
-    except smtplib.SMTPResponseException as exc:  # the server answered no: nothing was sent
-        raise ListenerError(
-            f"the SMTP server {smtp.host}:{smtp.port} refused the digest: {exc}",
-            hint="check smtp.from, the recipients and the credentials' environment variables",
-        ) from exc
+            refused = client.send_message(message)
+            accepted = True
+            if refused:
+                log.warning("some digest recipients were refused", refused=sorted(refused))
     except (OSError, smtplib.SMTPException) as exc:
-        if handed_over:
+        if accepted:  # e.g. QUIT answered badly: the message is already on its way
+            log.warning("SMTP error after the digest was accepted", error=str(exc))
+        elif isinstance(
+            exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused | smtplib.SMTPDataError
+        ) or (not handed_over and isinstance(exc, smtplib.SMTPResponseException)):
+            raise ListenerError(
+                f"the SMTP server {smtp.host}:{smtp.port} refused the digest: {exc}",
+                hint="check smtp.from, the recipients and the credentials' environment variables",
+            ) from exc
+        elif handed_over:
             raise DeliveryUncertain(
                 f"the connection to {smtp.host}:{smtp.port} broke while sending the digest: {exc}",
                 hint="check whether it arrived; resend with `listener digest --week W --force`",
             ) from exc
-        raise ListenerError(
-            f"could not send the digest through {smtp.host}:{smtp.port}: {exc}",
-            hint="check smtp.host/port/starttls and the credentials' environment variables",
-        ) from exc
+        else:
+            raise ListenerError(
+                f"could not send the digest through {smtp.host}:{smtp.port}: {exc}",
+                hint="check smtp.host/port/starttls and the credentials' environment variables",
+            ) from exc
     return str(message["Message-ID"])
 
 

@@ -20,8 +20,10 @@ _NON_ANSWER = re.compile(
     r"\s*([.,;:!)]|$)"
     # or one that says all is well
     r"|^\W*(keep (doing|it up|up|improving)|happy|same as (before|always)|can'?t think)\b"
-    r"|\b(works (well|great|fine)|it'?s (great|fine|good) (now|as it is)|happy customer|"
-    r"no complaints|nothing (major|much|really|to add|comes to mind)|love it( as it is)?)\b",
+    # or praise with no contrast after it ("no complaints until the update broke exports" is one)
+    r"|^\W*([\w' ]*, )?(it )?(works (well|great|fine)|it'?s (great|fine|good) (now|as it is)|"
+    r"happy customer|no complaints|nothing (major|much|really|to add|comes to mind)|"
+    r"love it( as it is)?)\b(?![^.!?]*\b(but|until|except|though|however)\b)",
     re.IGNORECASE,
 )
 

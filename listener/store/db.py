@@ -130,30 +130,44 @@ class Store:
             yield session
 
     @contextmanager
-    def exclusive(self, name: str) -> Iterator[None]:
+    def exclusive(self, name: str, wait: bool = True) -> Iterator[bool]:
         """A lock held across threads *and* processes (the daemon beside a `run --once`).
 
-        PostgreSQL: a session advisory lock. SQLite: flock on a file beside the database.
+        Yields whether it was taken: with ``wait=False`` a busy lock yields False at once, so a
+        worker thread never sits blocked (the holder picks up its work anyway).
+        PostgreSQL: a session advisory lock on its own autocommit connection. SQLite: flock on a
+        file beside the database.
         """
         if self.engine.dialect.name == "postgresql":
             key = zlib.crc32(f"listener:{name}".encode())
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                taken = conn.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar()
+                taken = True if wait else bool(taken)
                 try:
-                    yield
+                    yield taken
                 finally:
-                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-                    connection.commit()
+                    if taken:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
             return
         database = self.engine.url.database
         if not database or database == ":memory:":
-            with _MEMORY_LOCKS.setdefault(name, threading.Lock()):
-                yield
+            lock = _MEMORY_LOCKS.setdefault(name, threading.Lock())
+            taken = lock.acquire(blocking=wait)
+            try:
+                yield taken
+            finally:
+                if taken:
+                    lock.release()
             return
         with open(f"{database}.{name}.lock", "a+b") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
             try:
-                yield
+                fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 

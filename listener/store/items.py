@@ -101,7 +101,7 @@ def ingest_batch(
                 )
             )
             counts.added += 1
-        elif row.content_hash != digest:
+        elif row.content_hash != digest or row.segment != segment:
             row.text, row.title, row.content_hash = item.text, item.title, digest
             row.segment, row.url, row.prompt = segment, item.url, item.prompt
             row.processed_key = None

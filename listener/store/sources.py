@@ -27,7 +27,8 @@ def config_hash(config: Any) -> str:
 
 
 def get_or_create(session: Session, name: str, type_: str, hash_: str | None = None) -> SourceRow:
-    """The source's row; a changed config clears a permanent disable (the operator fixed it)."""
+    """The source's row. A changed config clears a permanent disable (the operator fixed it)
+    and the cursor (so the new settings apply to everything the source holds)."""
     row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one_or_none()
     if row is None:
         row = SourceRow(name=name, type=type_, config_hash=hash_, consecutive_failures=0)
@@ -39,6 +40,9 @@ def get_or_create(session: Session, name: str, type_: str, hash_: str | None = N
         row.disabled_reason = None
         row.next_attempt_at = None
         row.consecutive_failures = 0
+        # Read it again from the start: new columns, prompts, segment tags or subreddits apply
+        # to what is already stored too (the store does not duplicate what it has).
+        row.cursor = None
     return row
 
 

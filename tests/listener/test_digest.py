@@ -17,6 +17,7 @@ from listener.cli import main
 from listener.config import load_config
 from listener.digest.deliver import due_week, run_digest
 from listener.store.db import Store
+from listener.store.models import DigestRunRow
 from tests.listener.helpers import copy_example, free_port
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -124,3 +125,62 @@ def test_unreachable_smtp_fails_the_claim_so_it_is_retried(tmp_path: Path) -> No
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
+
+
+class _BadQuit(_Inbox):
+    async def handle_QUIT(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        return "421 closing, but your message is queued"
+
+
+class _RefusesRecipients(_Inbox):
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        return "550 5.1.1 no such mailbox"
+
+
+def _smtp_config(tmp_path: Path, port: int) -> Path:
+    return copy_example(
+        tmp_path,
+        {
+            EXAMPLE_SMTP_COMMENT: f"smtp: {{host: 127.0.0.1, port: {port}, starttls: false, "
+            "from: l@example.com, timeout: 5}"
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("handler_cls", "status", "delivered"),
+    [(_BadQuit, "sent", 1), (_RefusesRecipients, "failed", 0)],
+)
+def test_smtp_outcomes_decide_whether_the_week_is_retried(
+    tmp_path: Path, handler_cls: type[_Inbox], status: str, delivered: int
+) -> None:
+    port = free_port()
+    handler = handler_cls()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config = load_config(_smtp_config(tmp_path, port))
+        store = Store(config.database_url)
+        store.upgrade()
+        now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        if status == "sent":  # a bad answer to QUIT after the message was accepted
+            assert run_digest(store, config, now).status == "sent"
+        else:  # nothing was handed over: the week stays open for the next try
+            from listener.errors import ListenerError
+
+            with pytest.raises(ListenerError, match="refused"):
+                run_digest(store, config, now)
+        with store.session() as session:
+            row = session.query(DigestRunRow).one()
+            assert row.status == status
+        store.dispose()
+    finally:
+        controller.stop()
+    assert len(handler.messages) == delivered
+
+
+def test_a_future_week_is_refused_without_force(tmp_path: Path) -> None:
+    config = copy_example(tmp_path)
+    result = CliRunner().invoke(main, ["digest", "-c", str(config), "--week", "2099-W01"])
+    assert result.exit_code == 1
+    assert "not due yet" in result.stderr and "--force" in result.stderr

@@ -126,7 +126,7 @@ def test_digest_command_resends_only_when_forced(example: Path, tmp_path: Path) 
     eml = tmp_path / "outbox" / "digest-2026-W48.eml"
     eml.unlink()
     code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W48")
-    assert code == 0 and "already-done" in out and not eml.exists()
+    assert code == 0 and "already written" in out and not eml.exists()
     code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W48", "--force")
     assert code == 0 and "written" in out and eml.exists()
     code, _, err = _run("digest", "-c", str(example), "--week", "last week")
@@ -170,3 +170,25 @@ def test_one_broken_feed_degrades_its_source_without_backing_it_off(example: Pat
     forum = next(s for s in json.loads(status)["sources"] if s["name"] == "smb-forums")
     assert forum["health"] == "degraded" and forum["items"] == 25
     assert forum["consecutive_failures"] == 0 and "missing.xml" in forum["last_error"]
+
+
+def test_adding_prompts_later_applies_to_stored_answers(tmp_path: Path) -> None:
+    prompts = (
+        "    prompts:                              # what each question asks for (optional)\n"
+        "      What is the hardest part of your week?: pain\n"
+        "      If you could wave a magic wand, what would our product do for you?: aspiration\n"
+    )
+    example = copy_example(tmp_path, {prompts: ""})
+    _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    _, before, _ = _run("status", "--json", "-c", str(example))
+    survey_before = next(s for s in json.loads(before)["sources"] if s["name"] == "nps-q4")
+    text = example.read_text()
+    example.write_text(
+        text.replace("    id_column: Response ID\n", prompts + "    id_column: Response ID\n")
+    )
+    code, out, _ = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
+    assert code == 0 and "153 updated" in out
+    _, after, _ = _run("status", "--json", "-c", str(example))
+    survey_after = next(s for s in json.loads(after)["sources"] if s["name"] == "nps-q4")
+    assert survey_after["items"] == survey_before["items"] == 153
+    assert survey_after["statements"] > 2 * survey_before["statements"]

@@ -13,7 +13,7 @@ from connectors.base import RawItem
 from listener.matching import PersonaMatcher
 from listener.nlp import Extractor
 from listener.personas import load_personas
-from listener.processing import Processor
+from listener.processing import Processor, _Pending
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import ingest_batch
@@ -96,3 +96,40 @@ def test_processing_is_idempotent_and_rescoring_follows_personas(
         assert session.scalar(select(func.count()).where(EvidenceRow.persona_id == removed)) == 0
         keys = set(session.scalars(select(ItemRow.processed_key)))
         assert keys == {rescorer.key}
+
+
+def test_an_item_edited_while_the_nlp_runs_stays_pending(
+    store: Store, extractor: Extractor
+) -> None:
+    personas = load_personas(REPO / "config" / "personas.example.yaml")
+    processor = Processor(
+        extractor, PersonaMatcher(personas, extractor.nlp), personas, ZoneInfo("Europe/Berlin")
+    )
+    _ingest(store)
+    with store.session() as session:
+        pending = [
+            _Pending(
+                r.id,
+                r.title,
+                r.text,
+                r.prompt,
+                r.created_at,
+                r.fetched_at,
+                r.segment,
+                r.content_hash,
+            )
+            for r in session.scalars(select(ItemRow).order_by(ItemRow.id))
+        ]
+    results = processor._analyse(pending)  # the NLP has read the old text...
+    with store.session() as session:  # ...when an edit of the first item is ingested
+        source = session.scalars(select(SourceRow)).one()
+        edited = RawItem(external_id="0", text="Completely different text now.")
+        ingest_batch(session, source, [edited], {})
+    with store.session() as session:
+        counts = processor._write(session, results)
+    assert counts.items == len(TEXTS) - 1
+    with store.session() as session:
+        first = session.scalars(select(ItemRow).where(ItemRow.external_id == "0")).one()
+        assert first.processed_key is None  # not claimed with statements of the old text
+        assert session.scalar(select(func.count()).where(StatementRow.item_id == first.id)) == 0
+    assert processor.process_pending(store).items == 1

@@ -59,7 +59,16 @@ def test_prompts_and_texts_must_pair_up(extractor: Extractor) -> None:
 
 @pytest.mark.parametrize(
     ("sentence", "expected"),
-    [("Nothing really.", True), ("No complaints!", True), ("Nothing syncs with the bank.", False)],
+    [
+        ("Nothing really.", True),
+        ("No complaints!", True),
+        ("Not much, invoicing is quick now.", True),
+        ("Honestly nothing major, it works well for us.", True),
+        ("Nothing syncs with the bank.", False),
+        ("Nothing works well with our bank feed.", False),
+        ("I had no complaints until the update broke exports.", False),
+        ("No complaints until the update broke exports.", False),
+    ],
 )
 def test_non_answer_detection(sentence: str, expected: bool) -> None:
     assert is_non_answer(sentence) is expected

@@ -56,12 +56,16 @@ def test_ingest_adds_then_recognises_items_and_saves_cursor(store: Store) -> Non
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
         assert row.cursor == {"after": "id-2"}
-        again = ingest_batch(session, row, [_item(1), _item(2), _item(2)], {"after": "id-3"})
-    assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+        again = ingest_batch(
+            session, row, [_item(1), _item(2), _item(2)], {"after": "id-3"}, {"channel": "x"}
+        )
+        assert (again.added, again.updated, again.unchanged) == (0, 0, 3)
+        retagged = ingest_batch(session, row, [_item(1)], {"after": "id-3"}, {"channel": "y"})
+        assert retagged.updated == 1  # new segment tags apply to stored items too
     with store.session() as session:
         items = session.scalars(select(ItemRow).order_by(ItemRow.external_id)).all()
         assert [i.external_id for i in items] == ["id-1", "id-2"]
-        assert items[0].segment == {"channel": "x"}
+        assert items[0].segment == {"channel": "y"}
         assert items[0].created_at == NOW - timedelta(days=1)  # aware UTC back out
         assert items[0].author_hash and "Author" not in items[0].author_hash
         assert session.get_one(SourceRow, source_id).cursor == {"after": "id-3"}
@@ -156,3 +160,17 @@ def test_digest_claim_is_unique_per_week(store: Store) -> None:
         session.add(
             DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW)
         )
+
+
+def test_exclusive_is_held_across_engines_like_across_processes(store: Store) -> None:
+    url = store.engine.url.render_as_string(hide_password=False)
+    other = Store(url)  # its own engine and connections: as another process would have
+    try:
+        with store.exclusive("process") as first:
+            assert first
+            with other.exclusive("process", wait=False) as second:
+                assert not second
+        with other.exclusive("process", wait=False) as third:
+            assert third
+    finally:
+        other.dispose()
