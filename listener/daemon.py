@@ -114,6 +114,11 @@ class Daemon:
         with self._busy_lock:
             if self._awaiting_first_run:
                 return  # a digest built before the first fetch would report stale counts
+        # Wait for a processor at work (another worker's try-lock may have left it the backlog)
+        # and take what is still pending, so the digest counts everything fetched.
+        self.service.process(stop=self.stop)
+        if self.stop.is_set():
+            return
         result = self.service.digest()
         if result.status in ("written", "sent"):
             log.info(
