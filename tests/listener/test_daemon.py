@@ -70,6 +70,13 @@ def test_sigterm_stops_cleanly_and_a_restart_resumes_from_cursors(tmp_path: Path
     first = _start(config, log)
     _wait_for(log, '"processed"', 1)
     _wait_for(log, '"source fetched"', 2)
+    _wait_for(log, '"digest delivered"', 1)  # after the first pass, not before it
+    assert list((tmp_path / "outbox").glob("digest-*.eml"))
+    lines = log.read_text().splitlines()
+    order = [json.loads(line)["event"] for line in lines if line.startswith("{")]
+    assert order.index("digest delivered") > max(
+        i for i, event in enumerate(order) if event == "source fetched"
+    )
     health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
     assert health.status_code == 200
     assert health.json()["sources"] == {"smb-forums": "ok", "nps-q4": "ok"}
