@@ -68,6 +68,9 @@ class ConnectorContext:
     sleep: Callable[[float], None] = field(default=lambda seconds: time.sleep(seconds))
     """How to wait between retries. The daemon's raises ConnectorError when it is stopping,
     so a source in backoff lets SIGTERM through at once."""
+    stopping: Callable[[], bool] = field(default=lambda: False)
+    """True once the daemon is stopping: connectors with many requests per fetch check it
+    between them and end early (what they yielded so far is kept)."""
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the config, relative to the config file's folder."""

@@ -125,6 +125,8 @@ class FeedConnector:
         yielded_keys: set[str] = set()
         with self._client() as http:
             for url in self.config.urls:
+                if self.context.stopping():
+                    return  # the rest waits for the next run; nothing was skipped for good
                 feed_state = state["feeds"][url]
                 if feed_state.get("gone"):
                     gone.append(url)

@@ -106,6 +106,7 @@ def run_source(
         base_dir=config.base_dir,
         user_agent=USER_AGENT,
         sleep=_stoppable_sleep(stop),
+        stopping=stop.is_set if stop is not None else (lambda: False),
     )
     connector = REGISTRY[source.spec.type](source.connector, context)
     run = SourceRun(source.name, "ok")
@@ -149,6 +150,9 @@ def run_source(
         _record_failure(store, config, source, source_id, run.error, False, None, now)
         log.exception("source crashed", source=source.name)
         return run
+    if stop is not None and stop.is_set():  # ended early: neither a success nor a failure
+        log.info("source stopped mid-fetch", source=source.name)
+        return SourceRun(source.name, "skipped", run.counts, run.batches, "stopped")
     with store.session() as session:
         row = session.get_one(SourceRow, source_id)
         source_state.record_success(row, datetime.now(UTC))

@@ -542,3 +542,21 @@ def test_a_page_that_is_not_a_feed_leaves_no_etag_behind() -> None:
         assert raised.value.partial
         assert batches and batches[-1].items
         assert not batches[-1].cursor["feeds"][bad_url].get("etag")
+
+
+def test_a_stopping_daemon_ends_the_fetch_between_feeds() -> None:
+    from connectors.base import ConnectorContext
+    from connectors.feed import FeedConfig, FeedConnector
+    from tests.connectors.loopback import LoopbackServer, Reply
+
+    body = (FEEDS / "smb-rss2.xml").read_bytes()
+    with LoopbackServer({"/a.xml": Reply(body=body), "/b.xml": Reply(body=body)}) as server:
+        asked: list[str] = []
+        context = ConnectorContext(source_name="t", stopping=lambda: bool(asked))
+        connector = FeedConnector(
+            FeedConfig(urls=[server.url("/a.xml"), server.url("/b.xml")]), context
+        )
+        for batch in connector.fetch(None):
+            asked.append("stop")  # SIGTERM arrives while the first feed's batch is stored
+            assert batch.items
+        assert server.requests_for("/b.xml") == []

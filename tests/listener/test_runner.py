@@ -73,7 +73,13 @@ def test_a_500_streak_opens_the_circuit_for_that_source_only(
 def test_a_stop_during_a_retry_wait_ends_the_fetch_at_once(tmp_path: Path) -> None:
     import threading
 
-    with LoopbackServer({"/feed.xml": Reply(status=503, headers={"Retry-After": "30"})}) as server:
+    stop = threading.Event()
+
+    def busy(_request: object) -> Reply:
+        stop.set()  # SIGTERM arrives while the source is asked to wait 30 s
+        return Reply(status=503, headers={"Retry-After": "30"})
+
+    with LoopbackServer({"/feed.xml": busy}) as server:
         config_path = copy_example(
             tmp_path,
             {
@@ -84,8 +90,6 @@ def test_a_stop_during_a_retry_wait_ends_the_fetch_at_once(tmp_path: Path) -> No
         config = load_config(config_path)
         store = Store(config.database_url)
         store.upgrade()
-        stop = threading.Event()
-        stop.set()  # SIGTERM arrived: the 30 s Retry-After wait must not happen
         run = run_source(store, config, config.source("smb-forums"), stop=stop)
         assert run.status == "skipped" and run.error == "stopped"
         assert len(server.requests) == 1
