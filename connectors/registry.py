@@ -16,7 +16,3 @@ REGISTRY: dict[str, type[Connector]] = {
     RedditConnector.type: RedditConnector,
     SurveyFileConnector.type: SurveyFileConnector,
 }
-
-
-def connector_types() -> list[str]:
-    return sorted(REGISTRY)
