@@ -6,11 +6,11 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
@@ -18,7 +18,9 @@ from listener import logging as listener_logging
 from listener.config import Config, default_config_path, load_config
 from listener.errors import ConfigError, ListenerError
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from listener.service import Service
+
 
 config_option = click.option(
     "-c",
@@ -73,8 +75,8 @@ def _load(ctx: click.Context, path: Path | None) -> Config:
     return config
 
 
-def _service(config: Config) -> Any:
-    from listener.service import Service
+def _service(config: Config) -> Service:
+    from listener.service import Service  # heavy imports only for commands that need them
 
     return Service(config)
 
@@ -94,6 +96,10 @@ def _service(config: Config) -> Any:
 def run(ctx: click.Context, config_path: Path | None, once: bool, as_of: datetime | None) -> None:
     """Run the daemon (or one pass with --once)."""
     with errors_to_exit():
+        if as_of is not None and not once:
+            raise ListenerError(
+                "--as-of only goes with --once", hint="listener run --once --as-of ..."
+            )
         config = _load(ctx, config_path)
         service = _service(config)
         if once:
