@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -50,7 +51,20 @@ class LinearModel:
 
 
 def load_model(path: Path | None = None) -> LinearModel:
-    """The packaged model, or one at ``path`` (e.g. freshly trained)."""
+    """The packaged model (read once per process), or one at ``path`` (e.g. freshly trained)."""
+    return _packaged_model() if path is None else _read_model(path)
+
+
+@lru_cache(maxsize=1)
+def _packaged_model() -> LinearModel:
+    """Shared read-only: the extractor scores with it and `listener status` needs its digest."""
+    model = _read_model(None)
+    for array in (model.weights, model.bias, model.threshold):
+        array.flags.writeable = False
+    return model
+
+
+def _read_model(path: Path | None) -> LinearModel:
     if path is None:
         ref = resources.files("listener.nlp").joinpath("data", DEFAULT_MODEL)
         raw = ref.read_bytes() if ref.is_file() else None
