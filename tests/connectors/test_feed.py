@@ -39,17 +39,6 @@ def rss(*entries: tuple[str, str]) -> bytes:
 
 
 @pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def http(sleeps: list[float]) -> Iterator[HttpClient]:
     with HttpClient("listener-test/0.1 (+tests)", sleep=sleeps.append, timeout=2.0) as client:
         yield client

@@ -17,17 +17,6 @@ from tests.connectors.loopback import LoopbackServer, RecordedRequest, Reply, gz
 
 
 @pytest.fixture
-def server() -> Iterator[LoopbackServer]:
-    with LoopbackServer() as srv:
-        yield srv
-
-
-@pytest.fixture
-def sleeps() -> list[float]:
-    return []
-
-
-@pytest.fixture
 def client(sleeps: list[float]) -> Iterator[HttpClient]:
     with HttpClient("listener-test/1.0", sleep=sleeps.append, timeout=2.0) as c:
         yield c

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from listener.config import load_config
+from listener.config import Config, load_config
 from listener.runner import run_source
 from listener.store import sources as source_state
 from listener.store.db import Store
@@ -23,20 +23,22 @@ def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return slept
 
 
+def _example_with_feed(tmp_path: Path, url: str) -> tuple[Config, Store]:
+    """The bundled example whose feed source reads only ``url``, on a migrated store."""
+    example_feeds = (
+        "      - examples/feeds/smb-forum.xml\n      - examples/feeds/bookkeeping-blog.atom"
+    )
+    config = load_config(copy_example(tmp_path, {example_feeds: f"      - {url}"}))
+    store = Store(config.database_url)
+    store.upgrade()
+    return config, store
+
+
 def test_a_500_streak_opens_the_circuit_for_that_source_only(
     tmp_path: Path, no_sleep: list[float]
 ) -> None:
     with LoopbackServer({"/feed.xml": Reply(status=500, body="down")}) as server:
-        config_path = copy_example(
-            tmp_path,
-            {
-                "      - examples/feeds/smb-forum.xml\n"
-                "      - examples/feeds/bookkeeping-blog.atom": f"      - {server.url('/feed.xml')}"
-            },
-        )
-        config = load_config(config_path)
-        store = Store(config.database_url)
-        store.upgrade()
+        config, store = _example_with_feed(tmp_path, server.url("/feed.xml"))
         feed, survey = config.source("smb-forums"), config.source("nps-q4")
         now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
         runs = [run_source(store, config, feed, now=now + timedelta(seconds=i)) for i in range(3)]
@@ -80,16 +82,7 @@ def test_a_stop_during_a_retry_wait_ends_the_fetch_at_once(tmp_path: Path) -> No
         return Reply(status=503, headers={"Retry-After": "30"})
 
     with LoopbackServer({"/feed.xml": busy}) as server:
-        config_path = copy_example(
-            tmp_path,
-            {
-                "      - examples/feeds/smb-forum.xml\n"
-                "      - examples/feeds/bookkeeping-blog.atom": f"      - {server.url('/feed.xml')}"
-            },
-        )
-        config = load_config(config_path)
-        store = Store(config.database_url)
-        store.upgrade()
+        config, store = _example_with_feed(tmp_path, server.url("/feed.xml"))
         run = run_source(store, config, config.source("smb-forums"), stop=stop)
         assert run.status == "skipped" and run.error == "stopped"
         assert len(server.requests) == 1
