@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, own_or_borrowed, safe_url
+from connectors.http import HttpClient, HttpConnector, safe_url
 from connectors.text import html_to_text
 
 MAX_TRACKED_TOPICS = 5_000
@@ -186,22 +186,16 @@ class _Api:
         return exc.hint
 
 
-class DiscourseConnector:
+class DiscourseConnector(HttpConnector[DiscourseConfig]):
     """New posts in a Discourse forum's recently active topics (or categories, tags, search)."""
 
     type: ClassVar[str] = "discourse"
     Config: ClassVar[builtins.type[ConnectorConfig]] = DiscourseConfig
 
     def __init__(
-        self,
-        config: DiscourseConfig,
-        context: ConnectorContext,
-        *,
-        http: HttpClient | None = None,
+        self, config: DiscourseConfig, context: ConnectorContext, *, http: HttpClient | None = None
     ) -> None:
-        self.config = config
-        self.context = context
-        self._http = http
+        super().__init__(config, context, http=http)
         self._host = urlsplit(config.base_url).hostname or config.base_url
 
     # -- public ------------------------------------------------------------------------------
@@ -393,7 +387,7 @@ class DiscourseConnector:
     @contextmanager
     def _api(self) -> Iterator[_Api]:
         headers = self._auth_headers()
-        with own_or_borrowed(self._http, self.context) as http:
+        with self._client() as http:
             yield _Api(http, self.config, headers, self._host)
 
     def _auth_headers(self) -> dict[str, str]:

@@ -29,12 +29,11 @@ from pydantic import Field, field_validator
 from connectors.base import (
     Batch,
     ConnectorConfig,
-    ConnectorContext,
     ConnectorError,
     Cursor,
     RawItem,
 )
-from connectors.http import HttpClient, HttpStatusError, own_or_borrowed, safe_url
+from connectors.http import HttpClient, HttpConnector, HttpStatusError, safe_url
 from connectors.text import html_to_text
 
 log = logging.getLogger("connectors.feed")
@@ -79,22 +78,11 @@ def _is_remote(url: str) -> bool:
     return urlsplit(url.strip()).scheme.lower() in ("http", "https")
 
 
-class FeedConnector:
+class FeedConnector(HttpConnector[FeedConfig]):
     """Reads RSS 0.9x/1.0/2.0, Atom and CDF feeds from URLs or local files."""
 
     type: ClassVar[str] = "feed"
     Config: ClassVar[builtins.type[ConnectorConfig]] = FeedConfig
-
-    def __init__(
-        self,
-        config: FeedConfig,
-        context: ConnectorContext,
-        *,
-        http: HttpClient | None = None,
-    ) -> None:
-        self.config = config
-        self.context = context
-        self._http = http
 
     # -- public contract ----------------------------------------------------------------------
 
@@ -282,14 +270,9 @@ class FeedConnector:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _client(self, *, max_retries: int = 3) -> contextlib.AbstractContextManager[HttpClient]:
-        return own_or_borrowed(
-            self._http,
-            self.context,
-            timeout=self.config.timeout,
-            max_bytes=self.config.max_bytes,
-            max_retries=max_retries,
-        )
+    def _client(self, **settings: Any) -> contextlib.AbstractContextManager[HttpClient]:
+        limits = {"timeout": self.config.timeout, "max_bytes": self.config.max_bytes}
+        return super()._client(**limits, **settings)
 
     def _raise_for(self, failures: dict[str, ConnectorError], gone: list[str]) -> None:
         """One error naming every feed that failed; permanent only when none can recover."""

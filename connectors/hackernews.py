@@ -13,15 +13,14 @@ from __future__ import annotations
 import builtins
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, own_or_borrowed, safe_url
+from connectors.base import Batch, ConnectorConfig, ConnectorError, RawItem
+from connectors.http import HttpClient, HttpConnector, safe_url
 from connectors.text import html_to_text
 
 HN_ITEM_URL = "https://news.ycombinator.com/item?id="
@@ -64,22 +63,11 @@ class HackerNewsConfig(ConnectorConfig):
         return value.rstrip("/")
 
 
-class HackerNewsConnector:
+class HackerNewsConnector(HttpConnector[HackerNewsConfig]):
     """Stories and comments from news.ycombinator.com that match the configured queries."""
 
     type: ClassVar[str] = "hackernews"
     Config: ClassVar[builtins.type[ConnectorConfig]] = HackerNewsConfig
-
-    def __init__(
-        self,
-        config: HackerNewsConfig,
-        context: ConnectorContext,
-        *,
-        http: HttpClient | None = None,
-    ) -> None:
-        self.config = config
-        self.context = context
-        self._http = http
 
     # -- public ------------------------------------------------------------------------------
     def check(self) -> None:
@@ -118,9 +106,6 @@ class HackerNewsConnector:
     @property
     def _endpoint(self) -> str:
         return f"{self.config.api_url}/search_by_date"
-
-    def _client(self) -> AbstractContextManager[HttpClient]:
-        return own_or_borrowed(self._http, self.context)
 
     def _search(
         self, http: HttpClient, query: str, numeric: str, page: int, per_page: int

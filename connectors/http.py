@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from connectors.base import ConnectorContext, ConnectorError
+from connectors.base import ConnectorConfig, ConnectorContext, ConnectorError
 
 # httpx logs every request URL at INFO, query string (and any api_key in it) included. Keep it
 # quiet unless the application configured that logger on purpose.
@@ -427,11 +427,23 @@ def _permanent_target(response: httpx.Response) -> str | None:
     return target
 
 
-def own_or_borrowed(
-    http: HttpClient | None, context: ConnectorContext, **settings: Any
-) -> contextlib.AbstractContextManager[HttpClient]:
-    """The caller's client, left open (tests pass one), or a new one closed after use that
-    waits between retries the way the context says."""
-    if http is not None:
-        return contextlib.nullcontext(http)
-    return HttpClient(context.user_agent, sleep=context.sleep, **settings)
+ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+
+
+class HttpConnector(Generic[ConfigT]):
+    """What the HTTP connectors share: their config and context, and one client per run.
+
+    A test may pass its own ``http`` client (to record the waits); it is then left open.
+    """
+
+    def __init__(
+        self, config: ConfigT, context: ConnectorContext, *, http: HttpClient | None = None
+    ) -> None:
+        self.config = config
+        self.context = context
+        self._http = http
+
+    def _client(self, **settings: Any) -> contextlib.AbstractContextManager[HttpClient]:
+        if self._http is not None:
+            return contextlib.nullcontext(self._http)
+        return HttpClient(self.context.user_agent, sleep=self.context.sleep, **settings)
