@@ -109,6 +109,14 @@ def run_source(
         stopping=stop.is_set if stop is not None else (lambda: False),
     )
     connector = REGISTRY[source.spec.type](source.connector, context)
+
+    def record(outcome: Callable[[SourceRow], None]) -> None:
+        """Apply one health outcome (success, partial, failure) and store the next run time."""
+        with store.session() as session:
+            row = session.get_one(SourceRow, source_id)
+            outcome(row)
+            row.next_run_at = next_run(source, row, now, config.tz)
+
     run = SourceRun(source.name, "ok")
     try:
         batches = connector.fetch(cursor)
@@ -129,34 +137,31 @@ def run_source(
                 close()
     except ConnectorError as exc:
         if stop is not None and stop.is_set():
-            log.info("source stopped mid-fetch", source=source.name)
-            return SourceRun(source.name, "skipped", run.counts, run.batches, "stopped")
+            return _stopped(run)
+        error = str(exc)
         if exc.partial:
-            run.status, run.error = "degraded", str(exc)
-            with store.session() as session:
-                row = session.get_one(SourceRow, source_id)
-                source_state.record_partial(row, datetime.now(UTC), str(exc))
-                row.next_run_at = next_run(source, row, now, config.tz)
-            log.warning("source partly failed", source=source.name, error=str(exc))
+            run.status, run.error = "degraded", error
+            record(lambda row: source_state.record_partial(row, now, error))
+            log.warning("source partly failed", source=source.name, error=error)
             return run
-        run.status, run.error = "failed", str(exc)
-        _record_failure(
-            store, config, source, source_id, str(exc), exc.permanent, exc.retry_after, now
+        run.status, run.error = "failed", error
+        permanent, retry_after = exc.permanent, exc.retry_after
+        record(
+            lambda row: source_state.record_failure(
+                row, now, error, permanent=permanent, retry_after=retry_after
+            ),
         )
-        log.warning("source failed", source=source.name, error=str(exc), permanent=exc.permanent)
+        log.warning("source failed", source=source.name, error=error, permanent=permanent)
         return run
     except Exception as exc:  # a connector bug must not take the daemon down
-        run.status, run.error = "failed", _describe(exc)
-        _record_failure(store, config, source, source_id, run.error, False, None, now)
+        crash = _describe(exc)
+        run.status, run.error = "failed", crash
+        record(lambda row: source_state.record_failure(row, now, crash))
         log.exception("source crashed", source=source.name)
         return run
     if stop is not None and stop.is_set():  # ended early: neither a success nor a failure
-        log.info("source stopped mid-fetch", source=source.name)
-        return SourceRun(source.name, "skipped", run.counts, run.batches, "stopped")
-    with store.session() as session:
-        row = session.get_one(SourceRow, source_id)
-        source_state.record_success(row, datetime.now(UTC))
-        row.next_run_at = next_run(source, row, now, config.tz)
+        return _stopped(run)
+    record(lambda row: source_state.record_success(row, now))
     log.info(
         "source fetched",
         source=source.name,
@@ -168,17 +173,6 @@ def run_source(
     return run
 
 
-def _record_failure(
-    store: Store,
-    config: Config,
-    source: Source,
-    source_id: int,
-    error: str,
-    permanent: bool,
-    retry_after: float | None,
-    now: datetime,
-) -> None:
-    with store.session() as session:
-        row = session.get_one(SourceRow, source_id)
-        source_state.record_failure(row, now, error, permanent=permanent, retry_after=retry_after)
-        row.next_run_at = next_run(source, row, now, config.tz)
+def _stopped(run: SourceRun) -> SourceRun:
+    log.info("source stopped mid-fetch", source=run.name)
+    return SourceRun(run.name, "skipped", run.counts, run.batches, "stopped")
