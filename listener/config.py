@@ -249,7 +249,11 @@ def load_config(path: Path | None = None) -> Config:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{where}: not valid YAML: {exc}"]) from exc
+        raise ConfigError(
+            [f"{where}: not valid YAML: {exc}"],
+            hint="look at the line and column named above: usually indentation, a missing ':' "
+            "or a value with ': ' or '#' that needs quotes",
+        ) from exc
     if not isinstance(raw, dict):
         raise ConfigError(
             [f"{where}: the top level must be a mapping of keys (database:, sources:, ...)"]

@@ -155,7 +155,11 @@ def load_personas(path: Path) -> PersonaSet:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from exc
+        raise ConfigError(
+            [f"{path}: not valid YAML: {exc}"],
+            hint="look at the line and column named above: usually indentation, a missing ':' "
+            "or a value with ': ' or '#' that needs quotes",
+        ) from exc
     try:
         return PersonaSet.model_validate(data or {})
     except ValidationError as exc:

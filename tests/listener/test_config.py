@@ -99,3 +99,12 @@ def test_durations(text: str, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError):
         parse_duration(text)
+
+
+def test_broken_yaml_names_the_line_and_what_to_look_for(tmp_path: Path) -> None:
+    path = tmp_path / "listener.yaml"
+    path.write_text("sources:\n  - name: x\n    type: feed\n   urls: [a]\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert "not valid YAML" in raised.value.problems[0] and "line 4" in raised.value.problems[0]
+    assert raised.value.hint and "indentation" in raised.value.hint
