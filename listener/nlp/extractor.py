@@ -23,7 +23,7 @@ from listener.nlp.pipeline import build_nlp, lemma_lookup
 from listener.nlp.prompted import is_non_answer
 from listener.nlp.rules import NEUTRAL, RULES_VERSION, judge
 from listener.nlp.themes import ThemeCache, theme_of
-from listener.nlp.types import KINDS, ExtractionStats, Statement
+from listener.nlp.types import KINDS, ExtractionStats, Kind, Statement
 
 MAX_CHARS = 20_000
 """Characters read per document; the rest of a huge post is ignored (and counted as truncated)."""
@@ -220,14 +220,14 @@ class Extractor:
         verdict = judge(text[sent.start_char : sent.end_char], words, any(a.alpha[start:end]))
         return verdict.cap_pain if k == 0 else verdict.cap_aspiration
 
-    def _statement(self, kind: str, sent: Span, text: str, arrays: DocArrays) -> Statement:
+    def _statement(self, kind: Kind, sent: Span, text: str, arrays: DocArrays) -> Statement:
         start, end = sent.start_char, sent.end_char
         while start < end and (text[start].isspace() or text[start] in _BULLETS):
             start += 1
         while end > start and text[end - 1].isspace():
             end -= 1
         return Statement(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             text=text[start:end],
             start=start,
             end=end,

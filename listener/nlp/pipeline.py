@@ -16,14 +16,14 @@ import spacy
 from spacy.attrs import IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
 from spacy.pipeline import Sentencizer
-from spacy.strings import hash_string as _spacy_hash  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 
 from listener.errors import ListenerError
+from listener.nlp.features import hash_string
 
 SENTENCES = "listener_sentences"
 LINE_BREAKS = "listener_line_breaks"
-_PUNCT_CHARS = frozenset(_spacy_hash(c) for c in Sentencizer.default_punct_chars)
+_PUNCT_CHARS = frozenset(hash_string(c) for c in Sentencizer.default_punct_chars)
 
 
 @Language.component(SENTENCES)
