@@ -121,12 +121,15 @@ class Processor:
     def _analyse(self, pending: Sequence[_Pending]) -> list[_Result]:
         """Statements and matches for each item: pure, no database."""
         documents = (item_document(p.title, p.text) for p in pending)
-        extracted = self.extractor.extract_many(documents, prompts=(p.prompt for p in pending))
-        results = []
-        for item, statements in zip(pending, extracted, strict=True):
-            matches = list(self.matcher.match_many(statements))
-            results.append(_Result(item, list(zip(statements, matches, strict=True))))
-        return results
+        extracted = list(
+            self.extractor.extract_many(documents, prompts=(p.prompt for p in pending))
+        )
+        # One matcher pass over the whole chunk's statements, not one per item.
+        matches = iter(self.matcher.match_many(s for found in extracted for s in found))
+        return [
+            _Result(item, [(statement, next(matches)) for statement in found])
+            for item, found in zip(pending, extracted, strict=True)
+        ]
 
     def _write(self, session: Session, results: Sequence[_Result]) -> ProcessCounts:
         current = []
