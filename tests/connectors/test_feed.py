@@ -462,7 +462,8 @@ def test_local_file_size_cap(tmp_path: Path) -> None:
 
 def test_check_accepts_good_sources(server: LoopbackServer, http: HttpClient) -> None:
     server.route("/f", Reply(body=RSS))
-    make([server.url("/f"), str(FEEDS / "saas-atom.xml")], http).check()
+    make([server.url("/f"), str(FEEDS / "saas-atom.xml")], http).check()  # raises if not
+    assert len(server.requests_for("/f")) == 1  # the URL was really asked, not just parsed
 
 
 def test_check_reports_missing_file_and_non_feed(
