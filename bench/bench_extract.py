@@ -71,7 +71,7 @@ def cli_peak_rss(lines: int, texts: list[str]) -> tuple[float, float]:
             fh.write(json.dumps({"id": i, "text": text}) + "\n")
     try:
         start = time.perf_counter()
-        code = "from listener.commands.extract import extract; extract()"
+        code = "from listener.cli.extract import extract; extract()"
         proc = subprocess.Popen(
             [sys.executable, "-c", code, fh.name],
             stdout=subprocess.DEVNULL,

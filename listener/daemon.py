@@ -19,12 +19,12 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
-from listener.config import Source, parse_weekly_schedule
+from listener.config import parse_weekly_schedule
 from listener.errors import ListenerError
-from listener.health import HealthServer
+from listener.health.server import HealthServer
 from listener.logging import get_logger
+from listener.schedule import trigger as source_trigger
 from listener.service import Service
 
 log = get_logger("listener.daemon")
@@ -52,7 +52,7 @@ class Daemon:
                 continue
             self.scheduler.add_job(
                 self._guarded(self._source_job),
-                trigger=_trigger(source, config.tz),
+                trigger=source_trigger(source.spec, config.tz),
                 args=[source.name],
                 id=f"source:{source.name}",
                 name=source.name,
@@ -158,7 +158,7 @@ class Daemon:
         settings = self.service.config.service.health
         if settings is None:
             return None
-        from listener.commands.status import collect_status
+        from listener.health.status import collect_status
 
         try:
             server = HealthServer(
@@ -177,10 +177,3 @@ class Daemon:
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal received", signal=signal.Signals(signum).name)
         self.stop.set()
-
-
-def _trigger(source: Source, tz: Any) -> IntervalTrigger | CronTrigger:
-    if source.spec.cron:
-        return CronTrigger.from_crontab(source.spec.cron, timezone=tz)
-    seconds = source.spec.interval_seconds or 3600
-    return IntervalTrigger(seconds=int(seconds), jitter=max(1, int(seconds * 0.1)), timezone=UTC)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol, cast, get_args
+from typing import Protocol, cast
 
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
@@ -20,10 +20,8 @@ from spacy.tokenizer import Tokenizer
 from spacy.tokens import Doc
 
 from listener.nlp.pipeline import lemma_of
+from listener.nlp.types import KINDS, Kind
 from listener.personas import PersonaSet
-
-Kind = Literal["pain", "aspiration"]
-KINDS: tuple[Kind, ...] = get_args(Kind)
 
 PHRASE_SCORE = 1.0
 """A persona phrase as written (up to inflection and case)."""

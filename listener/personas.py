@@ -10,7 +10,6 @@ import hashlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import yaml
 from pydantic import (
@@ -24,8 +23,8 @@ from pydantic import (
 )
 
 from listener.errors import ConfigError
+from listener.nlp.types import Kind
 
-Kind = Literal["pain", "aspiration"]
 _ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
 

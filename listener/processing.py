@@ -15,13 +15,14 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from listener.matching import Match, PersonaMatcher
 from listener.nlp import Extractor, Statement
 from listener.personas import PersonaSet
 from listener.store.db import Store
+from listener.store.items import pending, processed_key
 from listener.store.models import EvidenceRow, ItemRow, StatementRow
 from listener.weeks import iso_week
 
@@ -58,11 +59,11 @@ class Processor:
         self.persona_version = personas.version
         self.tz = tz
         self.batch_size = batch_size
-        self.key = f"{extractor.version}:{personas.version}"  # = commands.status.processed_key
+        self.key = processed_key(extractor.version, personas.version)
 
     def pending_count(self, store: Store) -> int:
         with store.session() as session:
-            return session.scalar(select(func.count()).where(self._pending())) or 0
+            return session.scalar(select(func.count()).where(pending(self.key))) or 0
 
     def process_pending(
         self,
@@ -84,7 +85,7 @@ class Processor:
         with store.exclusive("process", wait=wait) as taken:  # one processor per database
             while taken and (stop is None or not stop.is_set()):
                 with store.session() as session:
-                    pending = [
+                    chunk = [
                         _Pending(*row)
                         for row in session.execute(
                             select(
@@ -97,26 +98,23 @@ class Processor:
                                 ItemRow.segment,
                                 ItemRow.content_hash,
                             )
-                            .where(self._pending(), ItemRow.id > last_id)
+                            .where(pending(self.key), ItemRow.id > last_id)
                             .order_by(ItemRow.id)
                             .limit(self.batch_size)
                         )
                     ]
-                if not pending:
+                if not chunk:
                     break
-                results = self._analyse(pending)
+                results = self._analyse(chunk)
                 with store.session() as session:
                     counts = self._write(session, results)
-                last_id = pending[-1].id
+                last_id = chunk[-1].id
                 total.items += counts.items
                 total.statements += counts.statements
                 total.evidence += counts.evidence
                 if on_progress:
-                    on_progress(len(pending))
+                    on_progress(len(chunk))
         return total
-
-    def _pending(self) -> ColumnElement[bool]:
-        return or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != self.key)
 
     def _analyse(self, pending: Sequence[_Pending]) -> list[_Result]:
         """Statements and matches for each item: pure, no database."""

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -19,6 +19,7 @@ from connectors.base import ConnectorContext, ConnectorError
 from connectors.registry import REGISTRY
 from listener.config import Config, Source
 from listener.logging import get_logger
+from listener.schedule import next_run
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
@@ -68,21 +69,6 @@ def _describe(exc: Exception) -> str:
     return f"unexpected {type(exc).__name__}: {exc}"[:500]
 
 
-def next_run(source: Source, row: SourceRow, now: datetime, tz: tzinfo = UTC) -> datetime | None:
-    """The next scheduled run after ``now``, or the end of a backoff if that is later."""
-    scheduled: datetime | None = None
-    if source.spec.cron:
-        from apscheduler.triggers.cron import CronTrigger
-
-        trigger = CronTrigger.from_crontab(source.spec.cron, timezone=tz)
-        scheduled = trigger.get_next_fire_time(None, now)
-    elif source.spec.interval_seconds:
-        scheduled = now + timedelta(seconds=source.spec.interval_seconds)
-    if row.next_attempt_at and (scheduled is None or row.next_attempt_at > scheduled):
-        return row.next_attempt_at
-    return scheduled
-
-
 def run_source(
     store: Store,
     config: Config,
@@ -115,7 +101,7 @@ def run_source(
         with store.session() as session:
             row = session.get_one(SourceRow, source_id)
             outcome(row)
-            row.next_run_at = next_run(source, row, now, config.tz)
+            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at)
 
     run = SourceRun(source.name, "ok")
     try:

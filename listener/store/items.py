@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.base import RawItem
@@ -29,6 +29,16 @@ class IngestCounts:
 
 
 MAX_EXTERNAL_ID = 512
+
+
+def processed_key(extractor_version: str, personas_version: str) -> str:
+    """What an item's statements and evidence depend on; stored on the item once processed."""
+    return f"{extractor_version}:{personas_version}"
+
+
+def pending(key: str) -> ColumnElement[bool]:
+    """Items not yet processed under ``key``: new, edited, or scored by older NLP or personas."""
+    return or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != key)
 
 
 def storage_id(external_id: str) -> str:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from listener.store.items import pending as pending_items
 from listener.store.models import EvidenceRow, ItemRow, SourceRow, StatementRow
 
 
@@ -38,9 +39,7 @@ class SourceCounts:
     newest_item_at: datetime | None
 
 
-def per_source_counts(
-    session: Session, processed_key: str | None = None
-) -> dict[int, SourceCounts]:
+def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceCounts]:
     items = dict(
         session.execute(select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)).all()
     )
@@ -63,13 +62,11 @@ def per_source_counts(
             .group_by(ItemRow.source_id)
         ).all()
     )
-    pending_query = select(ItemRow.source_id, func.count()).group_by(ItemRow.source_id)
-    if processed_key is None:
-        pending_query = pending_query.where(ItemRow.processed_key.is_(None))
-    else:
-        pending_query = pending_query.where(
-            (ItemRow.processed_key.is_(None)) | (ItemRow.processed_key != processed_key)
-        )
+    pending_query = (
+        select(ItemRow.source_id, func.count())
+        .where(pending_items(processed_key))
+        .group_by(ItemRow.source_id)
+    )
     pending = dict(session.execute(pending_query).all())
     ids = session.scalars(select(SourceRow.id)).all()
     return {

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from listener.commands.extract import extract
+from listener.cli.extract import extract
 
 REPO = Path(__file__).resolve().parents[3]
 PERSONAS = REPO / "config" / "personas.example.yaml"

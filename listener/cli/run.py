@@ -1,29 +1,65 @@
-"""`listener run --once`: every source once, process, digest if due, and a one-line summary."""
+"""`listener run`: the daemon, or with --once every source once, process, deliver, summarise."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from listener.digest.deliver import describe
-from listener.processing import ProcessCounts
-from listener.service import PassResult, Service
-from listener.store.reports import Totals, totals
+from listener.cli.common import (
+    config_option,
+    errors_to_exit,
+    load,
+    make_service,
+    process_with_progress,
+)
+from listener.errors import ListenerError
+
+if TYPE_CHECKING:
+    from listener.service import PassResult, Service
+    from listener.store.reports import Totals
 
 
-def process_with_progress(service: Service) -> ProcessCounts:
-    """Process pending items, with a progress bar when a person is watching."""
-    if not sys.stderr.isatty():
-        return service.process()
-    pending = service.processor.pending_count(service.store)
-    with click.progressbar(length=pending, label="processing", file=sys.stderr) as bar:
-        return service.process(on_progress=bar.update)
+@click.command()
+@config_option
+@click.option(
+    "--once", is_flag=True, help="Fetch every source once, process, write the digest if due, exit."
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="With --once: the moment (UTC) whose digest is due, e.g. to replay a past week.",
+)
+@click.pass_context
+def run(ctx: click.Context, config_path: Path | None, once: bool, as_of: datetime | None) -> None:
+    """Run the daemon (or one pass with --once)."""
+    with errors_to_exit():
+        if as_of is not None and not once:
+            raise ListenerError(
+                "--as-of only goes with --once", hint="listener run --once --as-of ..."
+            )
+        service = make_service(load(ctx, config_path))
+        if once:
+            sys.exit(run_once(service, as_of.replace(tzinfo=UTC) if as_of else None))
+        from listener.daemon import Daemon
+
+        abandoned = Daemon(service).run_forever()
+        if abandoned:
+            logging.shutdown()
+            os._exit(0)  # worker threads stuck in network calls must not hold the exit
 
 
 def run_once(service: Service, as_of: datetime | None = None) -> int:
     """Returns the exit code: 0, or 1 when a source failed (the rest still ran)."""
+    from listener.service import PassResult
+    from listener.store.reports import totals
+
     service.upgrade()
     result = PassResult()
     for source in service.config.sources:
@@ -47,6 +83,8 @@ def run_once(service: Service, as_of: datetime | None = None) -> int:
 
 
 def summary_line(result: PassResult, stored: Totals) -> str:
+    from listener.digest.deliver import describe
+
     processed = result.processed
     new = result.added + result.updated
     if new == 0 and processed.items == 0:

@@ -1,4 +1,4 @@
-"""`listener status`: per-source health and counts, as a table or JSON for scripts."""
+"""Per-source health and counts: what `listener status` prints and /metrics exports."""
 
 from __future__ import annotations
 
@@ -7,20 +7,20 @@ from typing import Any
 
 from sqlalchemy import select
 
-from listener.commands.table import format_table
 from listener.config import Config
 from listener.service import Service
 from listener.store import reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
+from listener.store.items import processed_key
 from listener.store.models import SourceRow
 
 
-def processed_key(config: Config) -> str:
-    """The key items are processed under now (see Processor.key), without loading spaCy."""
+def current_processed_key(config: Config) -> str:
+    """The key items are processed under now, without building the NLP pipeline."""
     from listener.nlp.extractor import extractor_version
 
-    return f"{extractor_version(model=config.service.nlp.model)}:{config.personas.version}"
+    return processed_key(extractor_version(model=config.service.nlp.model), config.personas.version)
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -38,7 +38,7 @@ def collect_status(service: Service) -> dict[str, Any]:
     else:
         with service.store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
-            counts = reports.per_source_counts(session, processed_key(config))
+            counts = reports.per_source_counts(session, current_processed_key(config))
             total = reports.totals(session)
     now = datetime.now(UTC)
     sources = []
@@ -65,48 +65,3 @@ def collect_status(service: Service) -> dict[str, Any]:
             }
         )
     return {"totals": total.as_dict(), "sources": sources, **base}
-
-
-def format_status(data: dict[str, Any]) -> str:
-    header = (
-        "SOURCE",
-        "TYPE",
-        "HEALTH",
-        "ITEMS",
-        "STMTS",
-        "EVID",
-        "LAST SUCCESS",
-        "FAILS",
-        "NEXT RUN",
-    )
-    rows = [header]
-    for s in data["sources"]:
-        rows.append(
-            (
-                s["name"],
-                s["type"],
-                s["health"],
-                str(s["items"]),
-                str(s["statements"]),
-                str(s["evidence"]),
-                _short(s["last_success_at"]),
-                str(s["consecutive_failures"]),
-                _short(s["next_run_at"]),
-            )
-        )
-    lines = format_table(rows)
-    errors = [f"  {s['name']}: {s['last_error']}" for s in data["sources"] if s["last_error"]]
-    if errors:
-        lines += ["", "last errors:", *errors]
-    t = data["totals"]
-    lines += [
-        "",
-        f"totals: {t['items']} items, {t['statements']} statements, {t['evidence']} evidence "
-        f"({data['database']}, schema "
-        f"{data['schema'] or 'not created: run `listener db upgrade`'})",
-    ]
-    return "\n".join(lines)
-
-
-def _short(value: str | None) -> str:
-    return value[:19].replace("T", " ") if value else "-"

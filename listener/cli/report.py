@@ -4,16 +4,44 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from listener.commands.table import format_table
-from listener.service import Service
-from listener.store import reports
-from listener.store.db import require_current_schema
+import click
+
+from listener.cli.common import config_option, errors_to_exit, load, make_service
+from listener.cli.table import format_table
 from listener.weeks import iso_week, weeks_ending
+
+if TYPE_CHECKING:
+    from listener.service import Service
+
+
+@click.command()
+@config_option
+@click.option("--weeks", default=8, show_default=True, type=click.IntRange(1, 104))
+@click.option(
+    "--by-segment",
+    "segment_tag",
+    default=None,
+    help="Break counts down by a segment tag, e.g. size.",
+)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def report(
+    ctx: click.Context, config_path: Path | None, weeks: int, segment_tag: str | None, as_json: bool
+) -> None:
+    """Evidence per persona attribute per ISO week."""
+    with errors_to_exit():
+        service = make_service(load(ctx, config_path))
+        data = collect_report(service, weeks, segment_tag)
+        click.echo(json.dumps(data, indent=2) if as_json else format_report(data))
 
 
 def collect_report(service: Service, weeks: int, segment_tag: str | None) -> dict[str, Any]:
+    from listener.store import reports
+    from listener.store.db import require_current_schema
+
     config = service.config
     require_current_schema(service.store.engine)
     week_list = weeks_ending(iso_week(datetime.now(UTC), config.tz), weeks)

@@ -1,68 +1,22 @@
-"""Health and metrics over HTTP for the daemon: /healthz for probes, /metrics for Prometheus.
-
-Figures are read from the database at scrape time (a custom collector), so they are the same
-numbers `listener status` shows and survive restarts; nothing is double-counted in memory.
-"""
+"""The daemon's HTTP endpoint: /healthz for probes, /metrics for Prometheus."""
 
 from __future__ import annotations
 
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from prometheus_client.core import CollectorRegistry, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from prometheus_client.core import CollectorRegistry
 
+from listener.health.metrics import StatusCollector, StatusSource
 from listener.logging import get_logger
 
 log = get_logger("listener.health")
-StatusSource = Callable[[], dict[str, Any]]
-_HEALTH_VALUES = ("ok", "degraded", "never-run", "failing", "backing-off", "disabled")
-
-
-class StatusCollector(Collector):
-    """Prometheus metrics from the same status data the CLI prints."""
-
-    def __init__(self, status: StatusSource) -> None:
-        self.status = status
-
-    def collect(self) -> Iterator[Metric]:
-        data = self.status()
-        totals = GaugeMetricFamily("listener_stored", "Rows stored, by kind", labels=["kind"])
-        for kind, value in data["totals"].items():
-            totals.add_metric([kind], value)
-        yield totals
-        items = GaugeMetricFamily(
-            "listener_source_items", "Items stored per source", labels=["source"]
-        )
-        failures = GaugeMetricFamily(
-            "listener_source_consecutive_failures", "Failed runs in a row", labels=["source"]
-        )
-        success = GaugeMetricFamily(
-            "listener_source_last_success_timestamp_seconds",
-            "Unix time of the last successful fetch",
-            labels=["source"],
-        )
-        health = GaugeMetricFamily(
-            "listener_source_health",
-            "1 for the source's current health",
-            labels=["source", "health"],
-        )
-        for source in data["sources"]:
-            name = source["name"]
-            items.add_metric([name], source["items"])
-            failures.add_metric([name], source["consecutive_failures"])
-            if source["last_success_at"]:
-                moment = datetime.fromisoformat(source["last_success_at"])
-                success.add_metric([name], moment.timestamp())
-            for value in _HEALTH_VALUES:
-                health.add_metric([name, value], 1.0 if source["health"] == value else 0.0)
-        yield from (items, failures, success, health)
 
 
 class CachedStatus:

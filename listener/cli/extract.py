@@ -12,11 +12,14 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from listener.nlp import Extractor, Statement
+from listener.cli.common import errors_to_exit
+
+if TYPE_CHECKING:
+    from listener.nlp import Statement
 
 
 def _read(stream: IO[str], ids: deque[Any], errors: list[int]) -> Iterator[str]:
@@ -67,7 +70,7 @@ def extract(
     Writes one JSON line per input: {"id": ..., "statements": [{"kind", "text", "start", "end",
     "theme", "matches": [{"persona", "attribute", "score"}]}]}.
     """
-    from listener.cli import errors_to_exit  # lazy: the CLI module imports this one
+    from listener.nlp import Extractor  # spaCy: only when extracting, never for --help
 
     with errors_to_exit():
         extractor = Extractor(model)
@@ -90,7 +93,7 @@ def extract(
         )
 
 
-def _matcher(path: Path, extractor: Extractor, semantic: bool) -> Any:
+def _matcher(path: Path, extractor: Any, semantic: bool) -> Any:
     from listener.matching import PersonaMatcher  # lazy: only needed with --personas
     from listener.personas import load_personas
 

@@ -1,0 +1,71 @@
+"""`listener status`: per-source health and counts, as a table or JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from listener.cli.common import config_option, errors_to_exit, load, make_service
+from listener.cli.table import format_table
+
+
+@click.command()
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
+@click.pass_context
+def status(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
+    """Per source: health, last fetch, counts."""
+    from listener.health.status import collect_status
+
+    with errors_to_exit():
+        service = make_service(load(ctx, config_path))
+        data = collect_status(service)
+        click.echo(json.dumps(data, indent=2) if as_json else format_status(data))
+
+
+def format_status(data: dict[str, Any]) -> str:
+    header = (
+        "SOURCE",
+        "TYPE",
+        "HEALTH",
+        "ITEMS",
+        "STMTS",
+        "EVID",
+        "LAST SUCCESS",
+        "FAILS",
+        "NEXT RUN",
+    )
+    rows = [header]
+    for s in data["sources"]:
+        rows.append(
+            (
+                s["name"],
+                s["type"],
+                s["health"],
+                str(s["items"]),
+                str(s["statements"]),
+                str(s["evidence"]),
+                _short(s["last_success_at"]),
+                str(s["consecutive_failures"]),
+                _short(s["next_run_at"]),
+            )
+        )
+    lines = format_table(rows)
+    errors = [f"  {s['name']}: {s['last_error']}" for s in data["sources"] if s["last_error"]]
+    if errors:
+        lines += ["", "last errors:", *errors]
+    t = data["totals"]
+    lines += [
+        "",
+        f"totals: {t['items']} items, {t['statements']} statements, {t['evidence']} evidence "
+        f"({data['database']}, schema "
+        f"{data['schema'] or 'not created: run `listener db upgrade`'})",
+    ]
+    return "\n".join(lines)
+
+
+def _short(value: str | None) -> str:
+    return value[:19].replace("T", " ") if value else "-"

@@ -1,0 +1,1 @@
+"""What operators watch: per-source status, the /healthz and /metrics endpoint."""
