@@ -248,6 +248,9 @@ class SurveyFileConnector:
                     external_id=f"{response_id}:{col.key}",
                     text=text,
                     title=col.title,
+                    # One respondent, however many questions they answered: distinct-author
+                    # counts must not count a response's answers as different people.
+                    author=f"response:{response_id}",
                     created_at=created,
                     kind="response",
                     prompt=plan.prompts.get(col.key),

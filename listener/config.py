@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from connectors.base import ConnectorConfig
 from connectors.registry import REGISTRY
+from listener.alerts.config import AlertsConfig
+from listener.drift.model import DriftConfig
 from listener.errors import ConfigError
 from listener.logging import is_secret_name, register_secret
 from listener.personas import PersonaSet, format_validation_error, load_personas
@@ -161,6 +163,8 @@ class ServiceConfig(_Strict):
     smtp: SmtpConfig | None = None
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     health: HealthConfig | None = None
+    drift: DriftConfig = Field(default_factory=DriftConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     log_level: str = "info"
 
     @field_validator("timezone")
@@ -316,9 +320,13 @@ def _register_named_secrets(service: ServiceConfig, sources: list[Source]) -> No
     settings = [source.connector.model_dump() for source in sources]
     if service.smtp is not None:
         settings.append(service.smtp.model_dump())
+    for webhook in service.alerts.webhooks:
+        register_secret(webhook.url)  # a Slack-style URL is its own credential
+        settings.append(webhook.model_dump())
     for fields in settings:
         for name, variable in fields.items():
-            if name.endswith("_env") and is_secret_name(name) and isinstance(variable, str):
+            secret = is_secret_name(name) or name == "url_env"
+            if name.endswith("_env") and secret and isinstance(variable, str):
                 register_secret(os.environ.get(variable))
 
 

@@ -22,7 +22,7 @@ from listener.matching import Match, PersonaMatcher
 from listener.nlp import Extractor, Statement
 from listener.personas import PersonaSet
 from listener.store.db import Store
-from listener.store.items import pending, processed_key
+from listener.store.items import author_key, pending, processed_key
 from listener.store.models import EvidenceRow, ItemRow, StatementRow
 from listener.weeks import iso_week
 
@@ -86,10 +86,12 @@ class Processor:
             while taken and (stop is None or not stop.is_set()):
                 with store.session() as session:
                     chunk = [
-                        _Pending(*row)
+                        _Pending(*cast("tuple[Any, ...]", row))
                         for row in session.execute(
                             select(
                                 ItemRow.id,
+                                ItemRow.source_id,
+                                ItemRow.author_hash,
                                 ItemRow.title,
                                 ItemRow.text,
                                 ItemRow.prompt,
@@ -149,9 +151,12 @@ class Processor:
             item = result.item
             week = iso_week(item.created_at or item.fetched_at, self.tz)
             segment_key = json.dumps(item.segment or {}, sort_keys=True, ensure_ascii=False)
+            author = author_key(item.author_hash, item.id)
             for statement, matches in result.statements:
                 statement_row = StatementRow(
                     item_id=item.id,
+                    source_id=item.source_id,
+                    author_key=author,
                     kind=statement.kind,
                     text=statement.text,
                     start=statement.start,
@@ -167,6 +172,8 @@ class Processor:
             EvidenceRow(
                 statement_id=statement_row.id,
                 item_id=result.item.id,
+                source_id=result.item.source_id,
+                author_key=statement_row.author_key,
                 persona_id=match.persona,
                 attribute_id=match.attribute,
                 kind=match.kind,
@@ -185,6 +192,8 @@ class Processor:
 @dataclass(frozen=True)
 class _Pending:
     id: int
+    source_id: int
+    author_hash: str | None
     title: str | None
     text: str
     prompt: str | None

@@ -24,6 +24,7 @@ from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
 from listener.store.models import SourceRow
+from listener.weeks import iso_week
 
 log = get_logger("listener.runner")
 USER_AGENT = "listener/0.1 (customer-feedback listener)"
@@ -82,7 +83,9 @@ def run_source(
             session, source.name, source.spec.type, source_hash(source)
         )
         gate = source_state.may_run(row, now)
+        week = iso_week(now, config.tz)
         if not gate.open:
+            source_state.record_week(session, row.id, week, "skipped")
             log.info("source skipped", source=source.name, reason=gate.reason)
             return SourceRun(source.name, "skipped", error=gate.reason)
         source_state.record_attempt(row, now)
@@ -96,12 +99,16 @@ def run_source(
     )
     connector = REGISTRY[source.spec.type](source.connector, context)
 
-    def record(outcome: Callable[[SourceRow], None]) -> None:
-        """Apply one health outcome (success, partial, failure) and store the next run time."""
+    def record(outcome: Callable[[SourceRow], None], failed: bool = False) -> None:
+        """Apply one health outcome (success, partial, failure), count it in the week's health
+        history and store the next run time."""
         with store.session() as session:
             row = session.get_one(SourceRow, source_id)
             outcome(row)
             row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at)
+            source_state.record_week(
+                session, source_id, week, "failures" if failed else "successes"
+            )
 
     run = SourceRun(source.name, "ok")
     try:
@@ -136,13 +143,14 @@ def run_source(
             lambda row: source_state.record_failure(
                 row, now, error, permanent=permanent, retry_after=retry_after
             ),
+            failed=True,
         )
         log.warning("source failed", source=source.name, error=error, permanent=permanent)
         return run
     except Exception as exc:  # a connector bug must not take the daemon down
         crash = _describe(exc)
         run.status, run.error = "failed", crash
-        record(lambda row: source_state.record_failure(row, now, crash))
+        record(lambda row: source_state.record_failure(row, now, crash), failed=True)
         log.exception("source crashed", source=source.name)
         return run
     if stop is not None and stop.is_set():  # ended early: neither a success nor a failure

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 
+from listener.alerts.record import due_weeks, evaluate_week
+from listener.alerts.send import send_alerts
 from listener.config import Config
-from listener.digest.deliver import DigestResult, run_digest
+from listener.delivery.deliver import Outcome
+from listener.digest.send import DigestResult, run_digest
 from listener.logging import get_logger
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
 from listener.store.db import Store
+from listener.weeks import iso_week, shift, weeks_ending
 
 log = get_logger("listener.service")
 
@@ -56,6 +60,16 @@ class Service:
     ) -> ProcessCounts:
         return self.processor.process_pending(self.store, on_progress, stop, wait)
 
+    def alerts(self, now: datetime | None = None) -> AlertsResult:
+        """Evaluate the complete weeks not yet evaluated, store their alerts, send what is due
+        (also earlier alerts whose delivery failed before and is due for a retry)."""
+        now = now or datetime.now(UTC)
+        weeks = due_weeks(self.store, self.config, now)
+        stored = {week: len(evaluate_week(self.store, self.config, week, now)) for week in weeks}
+        recent = weeks_ending(shift(iso_week(now, self.config.tz), -1), RETRY_WEEKS)
+        outcomes = send_alerts(self.store, self.config, sorted(set(recent) | set(weeks)))
+        return AlertsResult(stored, outcomes)
+
     def digest(self, now: datetime | None = None) -> DigestResult:
         return run_digest(self.store, self.config, now)
 
@@ -63,10 +77,30 @@ class Service:
         self.store.dispose()
 
 
+RETRY_WEEKS = 8
+"""Alerts of this many recent weeks are retried when their delivery failed before."""
+
+
+@dataclass(frozen=True)
+class AlertsResult:
+    evaluated: dict[str, int]
+    """Week → alerts it holds."""
+    outcomes: list[Outcome]
+
+    @property
+    def sent(self) -> int:
+        return sum(1 for o in self.outcomes if o.status == "sent")
+
+    @property
+    def problems(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in ("pending", "failed", "uncertain")]
+
+
 @dataclass
 class PassResult:
     runs: list[SourceRun] = field(default_factory=list)
     processed: ProcessCounts = field(default_factory=ProcessCounts)
+    alerts: AlertsResult | None = None
     digest: DigestResult | None = None
 
     @property

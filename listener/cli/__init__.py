@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from listener import logging as listener_logging
+from listener.cli.alerts import alerts
 from listener.cli.check import check
 from listener.cli.db import db
 from listener.cli.digest import digest
@@ -33,7 +34,7 @@ def main(ctx: click.Context, log_level: str | None, log_json: bool | None) -> No
     listener_logging.configure(log_level or "info", log_json)
 
 
-for command in (run, check, status, report, digest, rescore, db, extract):
+for command in (run, check, status, report, alerts, digest, rescore, db, extract):
     main.add_command(command)
 
 __all__ = ["main"]

@@ -1,4 +1,4 @@
-"""`listener digest`: write or send the weekly digest now."""
+"""`listener digest`: write, send or preview the weekly digest of a week."""
 
 from __future__ import annotations
 
@@ -13,23 +13,53 @@ from listener.errors import ListenerError
 
 @click.command()
 @config_option
-@click.option("--week", default=None, help="ISO week, e.g. 2026-W48 (default: the due one).")
-@click.option("--force", is_flag=True, help="Send or write it again even if it was done.")
+@click.option(
+    "--week", default=None, help="The ISO week reported on, e.g. 2026-W47 (default: the due one)."
+)
+@click.option(
+    "--preview",
+    "preview_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Render into this folder (.html, .txt, .eml) without sending anything.",
+)
+@click.option("--send", is_flag=True, help="Send now, even before the scheduled moment.")
+@click.option("--force", is_flag=True, help="Send again even if it was sent (a deliberate resend).")
 @click.pass_context
-def digest(ctx: click.Context, config_path: Path | None, week: str | None, force: bool) -> None:
-    """Write or send the weekly digest now if it is due and not yet done."""
-    from listener.digest.deliver import describe, due_week, run_digest
+def digest(
+    ctx: click.Context,
+    config_path: Path | None,
+    week: str | None,
+    preview_dir: Path | None,
+    send: bool,
+    force: bool,
+) -> None:
+    """Write or send the weekly digest if it is due and not yet done (or --preview it)."""
+    from listener.digest.send import describe, due_week, preview, run_digest
 
     with errors_to_exit():
         week = parse_week(week)
+        if preview_dir is not None and (send or force):
+            raise ListenerError(
+                "--preview renders only; it cannot be combined with --send or --force",
+                hint="preview first, then run `listener digest --week W --send`",
+            )
         config = load(ctx, config_path)
-        due = due_week(datetime.now(UTC), config.tz, config.service.digest.schedule)
-        if week is not None and week > due and not force:
+        now = datetime.now(UTC)
+        due = due_week(now, config.tz, config.service.digest.schedule)
+        week = week or due
+        if preview_dir is None and week > due and not (send or force):
             raise ListenerError(
                 f"the digest for {week} is not due yet (the latest due is {due})",
-                hint="add --force to write it now; that week is then done and not sent again",
+                hint="add --send to send it now, or --preview DIR to look at it first",
             )
         service = make_service(config)
         service.upgrade()
-        result = run_digest(service.store, service.config, force_week=week, force=force)
+        if preview_dir is not None:
+            for path in preview(service.store, config, week, preview_dir, now):
+                click.echo(f"preview: {path}")
+            return
+        result = run_digest(service.store, config, now, week=week, force=force)
         click.echo(describe(result))
+        if result.status in ("pending", "failed", "uncertain"):
+            raise SystemExit(1)

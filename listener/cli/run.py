@@ -74,6 +74,9 @@ def run_once(service: Service, as_of: datetime | None = None) -> int:
         elif run.status == "skipped":
             click.echo(f"source {source.name}: skipped ({run.error})", err=True)
     result.processed = process_with_progress(service)
+    result.alerts = service.alerts(as_of)
+    for problem in result.alerts.problems:
+        click.echo(f"alert delivery to {problem.sink}: {problem.status}: {problem.error}", err=True)
     result.digest = service.digest(as_of)
     with service.store.session() as session:
         stored = totals(session)
@@ -83,7 +86,7 @@ def run_once(service: Service, as_of: datetime | None = None) -> int:
 
 
 def summary_line(result: PassResult, stored: Totals) -> str:
-    from listener.digest.deliver import describe
+    from listener.digest.send import describe
 
     processed = result.processed
     new = result.added + result.updated
@@ -97,8 +100,12 @@ def summary_line(result: PassResult, stored: Totals) -> str:
         )
     items, statements, evidence = stored.items, stored.statements, stored.evidence
     tail = describe(result.digest) if result.digest else "no digest"
+    alerts = ""
+    if result.alerts is not None and result.alerts.evaluated:
+        weeks = ", ".join(f"{n} for {week}" for week, n in result.alerts.evaluated.items())
+        alerts = f"; alerts: {weeks}"
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""
     return (
         f"listener: {head}; stored {items} items, {statements} statements, {evidence} evidence; "
-        f"{tail}{failed}"
+        f"{tail}{alerts}{failed}"
     )

@@ -1,110 +1,271 @@
-"""What the weekly digest says: counts per persona attribute, trend against the baseline, quotes.
+"""What the weekly digest says, assembled from the week's analysis and the stored alerts.
 
-A pure assembly of stored figures; rendering and delivery live beside it.
+Order, as a marketing lead reads it: what changed since the last digest (plain sentences with
+their numbers); each persona's evidence trend with its movers first (sentence, small chart,
+quotes) and the steady attributes folded into one line; emerging themes; negative personas (as
+warnings, not demand); the sources' health. A week without data says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from listener.personas import PersonaSet
+from listener.alerts.analysis import analyse
+from listener.alerts.record import Evaluated
+from listener.alerts.text import Labels, summary
+from listener.config import Config
+from listener.drift.model import DOWN, CellKey, CellWeek, Finding
 from listener.store import reports
-from listener.weeks import shift, weeks_ending
+from listener.store import sources as source_state
+from listener.store.models import AlertRow, SourceRow
+from listener.weeks import shift
+
+QUOTES_PER_MOVER = 3
+MAX_CHANGES = 12
 
 
 @dataclass(frozen=True)
-class AttributeLine:
-    persona_id: str
-    attribute_id: str
+class Mover:
     label: str
     kind: str
-    count: int
-    """Evidence in the reported week."""
-    baseline: float
-    """Mean per week over the weeks before it."""
-    series: list[int]
-    quotes: list[reports.Quote]
+    """pain | aspiration"""
+    finding: str
+    """rising, fading, trend_up, ..."""
+    sentence: str
+    series: tuple[int, ...]
+    quotes: list[dict[str, Any]]
+    incomplete: str | None = None
 
     @property
-    def ratio(self) -> float | None:
-        return self.count / self.baseline if self.baseline else None
-
-    @property
-    def trend(self) -> str:
-        if self.baseline == 0:
-            return "new" if self.count else "quiet"
-        ratio = self.count / self.baseline
-        if ratio >= 1.5:
-            return "rising"
-        if ratio <= 0.5:
-            return "fading"
-        return "steady"
+    def up(self) -> bool:
+        return self.finding not in DOWN
 
 
 @dataclass(frozen=True)
-class PersonaSection:
-    persona_id: str
+class Steady:
+    label: str
+    kind: str
+    per_week: float
+    note: str | None
+    """Why a fall is not claimed, or that its figures are incomplete."""
+    detectable: float | None = None
+    """The smallest rise its volume could show (thin data said plainly)."""
+    expected: float = 0.0
+
+
+@dataclass(frozen=True)
+class PersonaView:
+    id: str
     name: str
     negative: bool
-    lines: list[AttributeLine]
+    series: tuple[int, ...]
+    this_week: int
+    movers: list[Mover]
+    steady: list[Steady]
+    notes: list[str] = field(default_factory=list)
+    """Persona-level findings: stale, or all pains together moving."""
 
     @property
-    def total(self) -> int:
-        return sum(line.count for line in self.lines)
+    def thin(self) -> str | None:
+        """One plain sentence on how large a change the steady lines could have shown."""
+        known = sorted((s.detectable, s.expected) for s in self.steady if s.detectable is not None)
+        if not known or known[0][0] < 2:
+            return None
+        (low, at_low), (high, at_high) = known[0], known[-1]
+        if len(known) == 1 or high - low < 0.5:
+            return f"at these volumes a line needs ≥ {low:.1f}× its usual level to show"
+        return (
+            f"at these volumes a line needs ≥ {low:.1f}× its usual level to show "
+            f"(at {at_low:.1f} a week), up to {high:.1f}× (at {at_high:.1f} a week)"
+        )
+
+
+@dataclass(frozen=True)
+class ThemeView:
+    name: str
+    kind: str
+    sentence: str
+    quotes: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class SourceView:
+    name: str
+    health: str
+    note: str | None
 
 
 @dataclass(frozen=True)
 class Digest:
     week: str
-    """The week the digest is sent in."""
-    reported_week: str
-    """The complete week it reports on (the one before)."""
+    """The week reported on."""
+    since: str
+    """The first week whose alerts are listed under "what changed" (after the last digest)."""
     weeks: list[str]
-    sections: list[PersonaSection]
-    new_themes: list[tuple[str, str, int]]
+    """The weeks the charts show, oldest first."""
+    subject: str
+    changes: list[str]
+    personas: list[PersonaView]
+    negatives: list[PersonaView]
+    themes: list[ThemeView]
+    sources: list[SourceView]
+    voices: int
     totals: reports.Totals
-    evidence_in_week: int = field(default=0)
+
+    @property
+    def no_data(self) -> bool:
+        return self.voices == 0
 
 
-def build_digest(
-    session: Session, personas: PersonaSet, week: str, history_weeks: int, quotes_per_line: int
-) -> Digest:
-    reported = shift(week, -1)
-    weeks = weeks_ending(reported, history_weeks)
-    counts = reports.weekly_counts(session, weeks)
-    sections: list[PersonaSection] = []
-    evidence_in_week = 0
-    for persona in personas.personas:
-        lines = []
-        for kind, attribute in persona.attributes():
-            per_week = counts.get((persona.id, attribute.id, kind), {})
-            series = [per_week.get(w, 0) for w in weeks]
-            before = series[:-1]
-            lines.append(
-                AttributeLine(
-                    persona_id=persona.id,
-                    attribute_id=attribute.id,
-                    label=attribute.label,
-                    kind=kind,
-                    count=series[-1],
-                    baseline=sum(before) / len(before) if before else 0.0,
-                    series=series,
-                    quotes=reports.quotes(session, persona.id, attribute.id, weeks, quotes_per_line)
-                    if sum(series)
-                    else [],
-                )
-            )
-            evidence_in_week += series[-1]
-        lines.sort(key=lambda line: (-line.count, -sum(line.series), line.label))
-        sections.append(PersonaSection(persona.id, persona.name, persona.negative, lines))
+def build_digest(session: Session, config: Config, week: str, since: str | None = None) -> Digest:
+    drift = config.service.drift
+    analysis = analyse(session, config.personas, drift, week)
+    evaluated = Evaluated(session, config, analysis)
+    labels = evaluated.labels
+    result = analysis.persona
+    chart_weeks = analysis.weeks[-(drift.baseline_weeks + 1) :]
+    since = since or week
+    by_cell: dict[CellKey, list[Finding]] = {}
+    for f in result.findings:
+        by_cell.setdefault(f.cell, []).append(f)
+    views = [
+        _persona_view(persona.id, config, result.cells, by_cell, evaluated, labels)
+        for persona in config.personas.personas
+    ]
+    themes = [
+        ThemeView(
+            labels.cell(f.cell),
+            f.cell.kind or "pain",
+            summary(f, labels),
+            evaluated.quotes(f),
+        )
+        for f in analysis.emerging
+    ]
+    rows = _alert_rows(session, since, week)
+    changes = [row.summary if row.week == week else f"{row.week}: {row.summary}" for row in rows]
+    heads = [str(row.detail.get("headline", "")) for row in rows if row.week == week][:2]
+    subject = (
+        f"Listener {week}: " + "; ".join(heads)
+        if heads
+        else f"Listener {week}: "
+        + ("no data this week" if result.no_data else "no significant change")
+    )
     return Digest(
         week=week,
-        reported_week=reported,
-        weeks=weeks,
-        sections=sections,
-        new_themes=reports.unmatched_themes(session, [reported], limit=10),
+        since=since,
+        weeks=chart_weeks,
+        subject=subject,
+        changes=changes[:MAX_CHANGES],
+        personas=[v for v in views if not v.negative],
+        negatives=[v for v in views if v.negative],
+        themes=themes,
+        sources=_sources(session, config, result.degraded),
+        voices=result.volume,
         totals=reports.totals(session),
-        evidence_in_week=evidence_in_week,
     )
+
+
+def _alert_rows(session: Session, since: str, week: str) -> list[AlertRow]:
+    """Alerts since the last digest, the reported week's first; negative personas' after."""
+    rows = session.scalars(
+        select(AlertRow)
+        .where(AlertRow.week >= since, AlertRow.week <= week)
+        .order_by(AlertRow.week.desc(), AlertRow.id)
+    )
+    return sorted(rows, key=lambda r: (r.week != week, bool(r.detail.get("negative"))))
+
+
+def _persona_view(
+    persona_id: str,
+    config: Config,
+    cells: dict[CellKey, CellWeek],
+    by_cell: dict[CellKey, list[Finding]],
+    evaluated: Evaluated,
+    labels: Labels,
+) -> PersonaView:
+    persona = config.personas.get(persona_id)
+    whole = cells.get(CellKey(persona.id, None, None))
+    movers: list[Mover] = []
+    steady: list[Steady] = []
+    for kind, attribute in persona.attributes():
+        cell = CellKey(persona.id, attribute.id, kind)
+        figures = cells.get(cell)
+        found = [f for f in by_cell.get(cell, []) if not f.withheld]
+        if found:
+            f = found[0]
+            movers.append(
+                Mover(
+                    label=attribute.label,
+                    kind=kind,
+                    finding=f.kind,
+                    sentence=summary(f, labels, warn=False),  # its section says it
+                    series=figures.series if figures else (),
+                    quotes=evaluated.quotes(f, QUOTES_PER_MOVER),
+                    incomplete=_incomplete(figures),
+                )
+            )
+            continue
+        steady.append(_steady(attribute.label, kind, figures, by_cell.get(cell, [])))
+    notes = [
+        summary(f, labels)
+        for cell_key, found in by_cell.items()
+        if cell_key.persona == persona.id and cell_key.attribute is None
+        for f in found
+        if not f.withheld
+    ]
+    return PersonaView(
+        id=persona.id,
+        name=persona.name,
+        negative=persona.negative,
+        series=whole.series if whole else (),
+        this_week=whole.authors if whole else 0,
+        movers=sorted(movers, key=lambda m: (not m.up, m.label)),
+        steady=steady,
+        notes=notes,
+    )
+
+
+def _steady(label: str, kind: str, figures: CellWeek | None, withheld: list[Finding]) -> Steady:
+    if figures is None:
+        return Steady(label, kind, 0.0, None)
+    series = figures.series[:-1] or figures.series
+    per_week = sum(series) / len(series) if series else 0.0
+    notes = [f"a fall is not claimed: {withheld[0].withheld}"] if withheld else []
+    incomplete = _incomplete(figures)
+    if incomplete:
+        notes.append(incomplete)
+    return Steady(
+        label,
+        kind,
+        per_week,
+        "; ".join(notes) or None,
+        figures.detectable_ratio,
+        figures.expected,
+    )
+
+
+def _incomplete(figures: CellWeek | None) -> str | None:
+    if figures is None or not figures.degraded_sources:
+        return None
+    return f"figures incomplete: {', '.join(figures.degraded_sources)} degraded this week"
+
+
+def _sources(session: Session, config: Config, degraded: dict[str, str]) -> list[SourceView]:
+    rows = {row.name: row for row in session.scalars(select(SourceRow))}
+    views = []
+    for source in config.sources:
+        row = rows.get(source.name)
+        health = source_state.health(row) if row is not None else "never-run"
+        note = degraded.get(source.name) or (row.last_error if row is not None else None)
+        if not source.spec.enabled:
+            health, note = "disabled", "disabled in the config"
+        views.append(SourceView(source.name, health, note))
+    return views
+
+
+def previous_week(week: str) -> str:
+    return shift(week, -1)

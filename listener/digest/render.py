@@ -15,13 +15,6 @@ _env = Environment(
 )
 
 
-def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f}×"
-
-
-_env.filters["ratio"] = _ratio
-
-
 def render_html(digest: Digest) -> str:
     return _env.get_template("digest.html").render(d=digest)
 

@@ -61,6 +61,12 @@ def author_hash(author: str | None) -> str | None:
     return hashlib.sha256(author.strip().lower().encode()).hexdigest()[:32]
 
 
+def author_key(author_hash: str | None, item_id: int) -> str:
+    """Whom distinct-author counts count: the author, else the item itself (a survey response
+    is one respondent; a feed entry without an author is one voice)."""
+    return author_hash or f"item:{item_id}"
+
+
 def ingest_batch(
     session: Session,
     source: SourceRow,

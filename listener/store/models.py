@@ -104,9 +104,14 @@ class ItemRow(Base):
 
 class StatementRow(Base):
     __tablename__ = "statements"
+    __table_args__ = (Index("ix_statements_week_source_id", "week", "source_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    author_key: Mapped[str] = mapped_column(String(64))
+    """Who said it, for distinct-author counts: the author's hash, else the item (a survey
+    response is one respondent)."""
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     start: Mapped[int] = mapped_column(Integer)
@@ -127,6 +132,8 @@ class EvidenceRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     statement_id: Mapped[int] = mapped_column(ForeignKey("statements.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    author_key: Mapped[str] = mapped_column(String(64))
     persona_id: Mapped[str] = mapped_column(String(100))
     attribute_id: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(16))
@@ -137,17 +144,90 @@ class EvidenceRow(Base):
     """Canonical JSON of the item's segment, so counts group per segment in SQL."""
 
 
-class DigestRunRow(Base):
-    __tablename__ = "digest_runs"
-    __table_args__ = (UniqueConstraint("week", "audience"),)
+class SourceWeekRow(Base):
+    """A source's health history, one row per ISO week: which weeks' counts can be trusted."""
+
+    __tablename__ = "source_weeks"
+    __table_args__ = (UniqueConstraint("source_id", "week"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
     week: Mapped[str] = mapped_column(String(8))
-    audience: Mapped[str] = mapped_column(String(100))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    """Runs the circuit breaker or a permanent error held back (the source was paused)."""
+
+
+class DriftRunRow(Base):
+    """A week whose drift was evaluated and whose alerts were stored (each week once)."""
+
+    __tablename__ = "drift_runs"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AlertRow(Base):
+    """One trend alert: a finding that passed every threshold and started a new episode."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_week", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    """Stable across re-evaluations: kind, cell and week, hashed."""
+    kind: Mapped[str] = mapped_column(String(20))
+    persona_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    attribute_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    attribute_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    theme: Mapped[str | None] = mapped_column(Text, nullable=True)
+    segment: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    week: Mapped[str] = mapped_column(String(8))
+    window_start: Mapped[str] = mapped_column(String(8))
+    count: Mapped[int] = mapped_column(Integer)
+    """Distinct authors in the tested window."""
+    mentions: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[float] = mapped_column(Float)
+    p_value: Mapped[float] = mapped_column(Float)
+    q_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    summary: Mapped[str] = mapped_column(Text)
+    """The sentence people read ("Chasing late payments: 34 mentions from 29 people, ...")."""
+    quotes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeliveryRow(Base):
+    """The claim on one message to one sink (the digest of a week, or one alert).
+
+    The unique (channel, subject, sink) row is the claim; status moves pending → sending →
+    handing-over → sent, or back to pending with a retry time after a failure that happened
+    before hand-over. ``lease_until`` bounds a claim, so a crashed process's work is taken over;
+    a delivery that crashed *during* hand-over may have arrived and becomes ``uncertain``: it is
+    never resent on its own.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("channel", "subject", "sink"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    """digest | alert"""
+    subject: Mapped[str] = mapped_column(String(100))
+    """The digest's week, or the alert's key."""
+    sink: Mapped[str] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16))
-    """claimed → sent | written | failed. The unique row is the claim: no restart sends twice."""
-    claimed_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    """Fixed at the first attempt: a retried e-mail keeps its Message-ID, so it deduplicates."""
     location: Mapped[str | None] = mapped_column(Text, nullable=True)
-    """The .eml path in the outbox, or the SMTP Message-ID."""
+    """The outbox file, the Message-ID accepted, or the webhook's answer."""
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from listener.store.models import SourceRow
+from listener.store.models import SourceRow, SourceWeekRow
 
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_MAX = timedelta(hours=6)
@@ -119,3 +120,28 @@ def health(row: SourceRow, now: datetime | None = None) -> str:
     if row.last_success_at is None:
         return "never-run"
     return "degraded" if row.last_error else "ok"
+
+
+WEEK_OUTCOMES = ("successes", "failures", "skipped")
+
+
+def record_week(session: Session, source_id: int, week: str, outcome: str) -> None:
+    """Count one run in the source's health history for ``week``: drift detection reads it to
+    tell weeks whose counts are complete from weeks the source was failing or paused."""
+    if outcome not in WEEK_OUTCOMES:
+        raise ValueError(f"outcome must be one of {WEEK_OUTCOMES}")
+    query = select(SourceWeekRow).where(
+        SourceWeekRow.source_id == source_id, SourceWeekRow.week == week
+    )
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        try:
+            with session.begin_nested():  # another process may add the same week at once
+                row = SourceWeekRow(
+                    source_id=source_id, week=week, attempts=0, successes=0, failures=0, skipped=0
+                )
+                session.add(row)
+        except IntegrityError:
+            row = session.scalars(query).one()
+    row.attempts += 1
+    setattr(row, outcome, getattr(row, outcome) + 1)

@@ -1,0 +1,68 @@
+"""Verbatim quotes for alerts and the digest: deduplicated, dated, linked, and masked.
+
+Customer text can carry e-mail addresses, phone numbers and @handles; quotes are shown to people
+who should see what was said, not who said it. A survey quote names its survey, question and
+response instead of a link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from listener.store.series import QuoteRow
+
+SURVEY_TYPES = frozenset({"survey_file", "typeform", "webhook"})
+MAX_QUOTE_CHARS = 400
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[\s().-]*\d){6,14}(?!\w)")
+_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,30}\b")
+
+
+def mask(text: str) -> str:
+    """E-mail addresses, phone numbers and @handles replaced by a marker of what was there."""
+    text = _EMAIL.sub("[e-mail]", text)
+    text = _PHONE.sub("[phone]", text)
+    return _HANDLE.sub("@[user]", text)
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def pick(
+    rows: Iterable[QuoteRow], limit: int, weeks: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """Up to ``limit`` quotes: one per item, no two alike, those of ``weeks`` first."""
+    wanted = set(weeks) if weeks is not None else None
+    ordered = sorted(rows, key=lambda r: (0 if wanted is None or r.week in wanted else 1, -r.score))
+    out: list[dict[str, Any]] = []
+    seen_items: set[int] = set()
+    seen_texts: set[str] = set()
+    for row in ordered:
+        key = _normalised(row.text)
+        if row.item_id in seen_items or key in seen_texts or not key:
+            continue
+        seen_items.add(row.item_id)
+        seen_texts.add(key)
+        out.append(as_dict(row))
+        if len(out) == limit:
+            break
+    return out
+
+
+def as_dict(row: QuoteRow) -> dict[str, Any]:
+    text = mask(" ".join(row.text.split()))
+    if len(text) > MAX_QUOTE_CHARS:
+        text = text[: MAX_QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    survey = row.source_type in SURVEY_TYPES
+    return {
+        "text": text,
+        "date": row.created_at.date().isoformat() if row.created_at else None,
+        "source": row.source,
+        "url": None if survey else row.url,
+        "survey": row.source if survey else None,
+        "question": row.title if survey else None,
+        "response_id": row.external_id.split(":", 1)[0] if survey else None,
+    }

@@ -1,0 +1,51 @@
+"""`listener alerts`: the trend alerts of a week, and where each was delivered."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from listener.cli.common import config_option, errors_to_exit, load, make_service, parse_week
+
+
+@click.command()
+@config_option
+@click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the last complete).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
+@click.pass_context
+def alerts(ctx: click.Context, config_path: Path | None, week: str | None, as_json: bool) -> None:
+    """The alerts of a week (evaluating it first if nobody has), and whether each was delivered."""
+    from listener.alerts.record import last_complete_week
+    from listener.alerts.send import alert_json, delivered_to
+    from listener.digest.send import ensure_evaluated
+    from listener.store.models import AlertRow
+
+    with errors_to_exit():
+        week = parse_week(week)
+        config = load(ctx, config_path)
+        now = datetime.now(UTC)
+        week = week or last_complete_week(now, config)
+        service = make_service(config)
+        service.upgrade()
+        ensure_evaluated(service.store, config, week, now)
+        with service.store.session() as session:
+            from sqlalchemy import select
+
+            rows = list(
+                session.scalars(select(AlertRow).where(AlertRow.week == week).order_by(AlertRow.id))
+            )
+        delivered = delivered_to(service.store, [row.key for row in rows])
+        if as_json:
+            data = {"week": week, "alerts": [alert_json(r, delivered[r.key]) for r in rows]}
+            click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+            return
+        if not rows:
+            click.echo(f"{week}: no alerts (nothing moved beyond week-to-week variation)")
+            return
+        click.echo(f"{week}: {len(rows)} alert{'s' if len(rows) != 1 else ''}")
+        for row in rows:
+            sinks = ", ".join(delivered[row.key]) or "not delivered"
+            click.echo(f"- [{row.kind}] {row.summary}  ({sinks})")
