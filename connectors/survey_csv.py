@@ -185,23 +185,29 @@ class CsvExport:
     def _parse_from(
         self, pos: int, stop: int | None, width: int | None, settled: bool, row_no: int
     ) -> Iterator[tuple[Record, int | None]]:
+        """Records from ``pos``; a broken one comes with the offset to parse again from."""
         self._consumed = []
-        reader = csv.reader(self._lines(pos, stop), delimiter=self.delimiter)
+        # strict: a closing quote must be followed by a delimiter or the line end. That is how
+        # every tool writes CSV, and it is what exposes a quote left open: the next quote in the
+        # file "closes" it in the middle of a later row, followed by more text.
+        reader = csv.reader(self._lines(pos, stop), delimiter=self.delimiter, strict=True)
         while True:
             try:
                 row = next(reader)
             except StopIteration:
                 return
-            except csv.Error as exc:  # a field past the size limit: an unclosed quote, mostly
+            except csv.Error as exc:
                 lines = self._take()
-                yield self._broken(lines, row_no + 1, f"unreadable CSV ({exc})")
+                at_end = stop is not None and self._pos >= stop
+                if at_end and not settled and "unexpected end of data" in str(exc):
+                    return  # a quoted answer still being written: the next run reads it whole
+                yield self._broken(lines, row_no + 1, str(exc))
                 return
             lines = self._take()
             if not lines or not any(c.strip() for c in row):
                 continue
             end = self._pos
-            last = lines[-1].text
-            unterminated = not last.endswith(("\n", "\r"))
+            unterminated = not lines[-1].text.endswith(("\n", "\r"))
             ragged = width is not None and len(row) != width and not _trailing_blanks(row, width)
             if unterminated and stop is not None and end >= stop and (ragged or not settled):
                 return  # still being written: the next run reads it whole
@@ -214,31 +220,27 @@ class CsvExport:
                     "encoding the survey tool exported with)"
                 )
                 yield Record(row_no, None, reason, raw, end), None
-            elif ragged and len(lines) > 1 and self._reads_alone(lines[1].text, width):
-                yield self._broken(lines, row_no, "unclosed quote")
-                return
             elif ragged:
                 reason = f"ragged row: {len(row)} fields where the header has {width}"
                 yield Record(row_no, None, reason, raw, end), None
             else:
                 yield Record(row_no, row, None, raw, end), None
 
-    def _broken(self, lines: list[_Line], row_no: int, why: str) -> tuple[Record, int | None]:
-        """Reject the first line of a record that swallowed the lines after it; resume there."""
+    def _broken(self, lines: list[_Line], row_no: int, error: str) -> tuple[Record, int]:
+        """Reject the first line of a record whose quotes do not parse; resume on the next."""
         first = lines[0] if lines else _Line(self._pos, "", None)
-        nxt = lines[1].start if len(lines) > 1 else self._pos
-        reason = (
-            f"{why}: a quote opened in this row is never closed, so the rows after it would "
-            "merge into one field (re-export the file, or fix the quote)"
-        )
+        nxt = self._pos
+        if len(lines) > 1:
+            reason = (
+                "unclosed quote: a quote opened in this row is never closed, so the rows after "
+                "it would merge into one field (fix the quote, or re-export the file)"
+            )
+            nxt = lines[1].start
+        elif "unexpected end of data" in error:
+            reason = "unclosed quote at the end of the file: the last row is cut off"
+        else:
+            reason = f"malformed quotes ({error}): fix the quote, or re-export the file"
         return Record(row_no, None, reason, first.text, nxt), nxt
-
-    def _reads_alone(self, line: str, width: int | None) -> bool:
-        try:
-            cells = next(csv.reader([line], delimiter=self.delimiter), [])
-        except csv.Error:
-            return False
-        return width is not None and (len(cells) == width or _trailing_blanks(cells, width))
 
 
 def _trailing_blanks(row: list[str], width: int) -> bool:

@@ -42,8 +42,8 @@ _WORD = re.compile(r"\w+")
 
 # Bookkeeping columns of the tools (normalised names): never customer text or segments.
 _METADATA = re.compile(
-    r"^(ip ?address|e-?mail( address)?|recipient.*|first name|last name|name|collector id|"
-    r"network id|start date.*|end date.*|date (submitted|started|last action)|submit date.*|"
+    r"^(ip ?address|e-?mail ?(address)?|recipient.*|first name|last name|name|collector id|"
+    r"network id|start ?date.*|end ?date.*|date (submitted|started|last action)|submit date.*|"
     r"submitted at|status|response type|progress|duration.*|finished|recorded ?date|"
     r"response ?id|respondent ?id|distribution ?channel|user ?language|"
     r"location ?(latitude|longitude|accuracy)|"
@@ -74,6 +74,8 @@ class ColumnChoice:
     role: Role
     reason: str
     tag: str | None = None
+    title: str = ""
+    """The question text, when the key is something else (a Qualtrics QID)."""
     """The segment tag, for ``role == "segment"``."""
 
 
@@ -160,14 +162,15 @@ def classify(col: Column, values: Sequence[str], used_tags: set[str]) -> ColumnC
         return ColumnChoice(
             name,
             "text",
-            f"free text: {n} answers, median {words:g} words, {round(100 * distinct / n)}% "
-            "distinct",
+            f"free text: {n} answer{'s' if n != 1 else ''}, median {words:g} words, "
+            f"{round(100 * distinct / n)}% distinct",
+            title=col.title if col.title != col.key else "",
         )
     return ColumnChoice(
         name,
         "skip",
-        f"short answers (median {words:g} words: {_shown(answers, 3)}); add it to text_columns "
-        "if it is free text",
+        f"short answers (median {words:g} word{'s' if words != 1 else ''}: "
+        f"{_shown(answers, 3)}); add it to text_columns if it is free text",
     )
 
 
@@ -186,7 +189,11 @@ def choose(header: Header, rows: Sequence[Sequence[str]], file: str) -> FileMapp
             out.append(ColumnChoice(col.key, "time", reason))
             continue
         values = [r[col.index] if col.index < len(r) else "" for r in rows]
-        out.append(classify(col, values, used))
+        choice = classify(col, values, used)
+        if time_col is None and choice.reason == "dates and times":
+            time_col = col  # no column of the tool's own: the first column of dates
+            choice = ColumnChoice(col.key, "time", "dates and times: used as the submission time")
+        out.append(choice)
     return FileMapping(file, header.format, len(rows), tuple(out))
 
 
@@ -202,21 +209,27 @@ def render_yaml(mappings: Sequence[FileMapping]) -> str:
     segments: dict[str, tuple[str, list[str]]] = {}
     for m in mappings:
         for c in m.of("text"):
-            texts.setdefault(c.column, []).append(f"{m.file}: {c.reason}")
+            asks = f"{c.title!r}, " if c.title else ""
+            texts.setdefault(c.column, []).append(f"{m.file}: {asks}{c.reason}")
         for c in m.of("segment"):
             segments.setdefault(c.column, (c.tag or "", []))[1].append(f"{m.file}: {c.reason}")
     lines.append("text_columns:" if texts else "text_columns: []  # no free-text column found")
     for column, why in texts.items():
         lines.append(f"  - {_q(column)}  # {'; '.join(why)}")
+    if len(mappings) == 1:  # one export: its id and time columns can be pinned too
+        for role, key in (("id", "id_column"), ("time", "time_column")):
+            for c in mappings[0].of(role):  # type: ignore[arg-type]
+                lines.append(f"{key}: {_q(c.column)}  # {c.reason}")
     if segments:
         lines.append("segment_columns:")
         for column, (tag, why) in segments.items():
             lines.append(f"  {_q(column)}: {tag}  # {'; '.join(why)}")
     for m in mappings:
         lines.append(f"# {m.file} ({m.format} export, {m.rows_sampled} rows read):")
-        for c in m.columns:
-            if c.role in ("id", "time"):
-                lines.append(f"#   {_q(c.column)}: {c.reason}")
+        if len(mappings) > 1:
+            for c in m.columns:
+                if c.role in ("id", "time"):
+                    lines.append(f"#   {c.role} column {_q(c.column)}: {c.reason}")
         for c in m.of("skip"):
             lines.append(f"#   skipped {_q(c.column)}: {c.reason}")
     return "\n".join(lines) + "\n"

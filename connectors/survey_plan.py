@@ -129,6 +129,8 @@ def make_plan(
         if cfg.time_column
         else header.find_default(DEFAULT_TIME_COLUMNS[header.format])
     )
+    if auto is not None and time_col is None and not cfg.time_column and auto.of("time"):
+        time_col = next(c for c in header.columns if c.key == auto.of("time")[0].column)
     segments: tuple[tuple[Column, str], ...] = ()
     if cfg.segment_columns is not None:
         pairs = _resolve(header, list(cfg.segment_columns), "segment column", file, single_file)

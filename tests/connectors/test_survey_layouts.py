@@ -20,8 +20,11 @@ FIXTURES = Path(__file__).parent / "surveys"
 HARDEST = "What is the hardest part of your week?"
 WISH = "What would you love your invoicing tool to do?"
 
-# stem → (config, [(response id or None for row-hash ids, text, segment)], first created_at, rejects)
-EXPECTED: dict[str, tuple[dict[str, Any], list[tuple[str | None, str, dict[str, str]]], Any, int]] = {
+Answer = tuple[str | None, str, dict[str, str]]
+"""(response id, or None where the export has none and a row hash is used; text; segment)"""
+
+# stem → (config, answers, first created_at, rejected rows)
+EXPECTED: dict[str, tuple[dict[str, Any], list[Answer], Any, int]] = {
     "typeform": (
         {
             "text_columns": [HARDEST, WISH],
