@@ -24,6 +24,7 @@ from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
 from listener.store.models import SourceRow
+from listener.store.quarantine import store_rejects
 
 log = get_logger("listener.runner")
 USER_AGENT = "listener/0.1 (customer-feedback listener)"
@@ -113,6 +114,7 @@ def run_source(
                     run.counts += ingest_batch(
                         session, row, batch.items, batch.cursor, source.spec.segment
                     )
+                    run.counts.quarantined += store_rejects(session, row, batch.rejected)
                 run.batches += 1
                 if stop is not None and stop.is_set():
                     log.info("stopping between batches", source=source.name)
@@ -154,6 +156,7 @@ def run_source(
         batches=run.batches,
         added=run.counts.added,
         updated=run.counts.updated,
+        quarantined=run.counts.quarantined,
         unchanged=run.counts.unchanged,
     )
     return run

@@ -20,11 +20,14 @@ class IngestCounts:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    quarantined: int = 0
+    """Records the connector could not read, newly kept aside (see store.quarantine)."""
 
     def __iadd__(self, other: IngestCounts) -> IngestCounts:
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
         return self
 
 
@@ -91,6 +94,7 @@ def ingest_batch(
     for external_id, item in unique.items():
         digest = content_hash(item)
         segment = {**(segment_tags or {}), **dict(item.segment)}
+        survey = item.survey.as_dict() if item.survey is not None else None
         row = existing.get(external_id)
         if row is None:
             session.add(
@@ -108,6 +112,7 @@ def ingest_batch(
                     segment=segment,
                     content_hash=digest,
                     processed_key=None,
+                    survey=survey,
                 )
             )
             counts.added += 1
@@ -115,8 +120,11 @@ def ingest_batch(
             row.text, row.title, row.content_hash = item.text, item.title, digest
             row.segment, row.url, row.prompt = segment, item.url, item.prompt
             row.processed_key = None
+            row.survey = survey
             counts.updated += 1
         else:
+            if row.survey != survey:  # a renamed form or question: no new NLP needed
+                row.survey = survey
             counts.unchanged += 1
     source.cursor = dict(cursor) if cursor is not None else None
     return counts
