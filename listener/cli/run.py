@@ -98,7 +98,9 @@ def summary_line(result: PassResult, stored: Totals) -> str:
     items, statements, evidence = stored.items, stored.statements, stored.evidence
     tail = describe(result.digest) if result.digest else "no digest"
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""
+    aside = sum(run.counts.quarantined for run in result.runs)
+    quarantined = f"; {aside} unreadable rows quarantined (listener quarantine)" if aside else ""
     return (
         f"listener: {head}; stored {items} items, {statements} statements, {evidence} evidence; "
-        f"{tail}{failed}"
+        f"{tail}{failed}{quarantined}"
     )
