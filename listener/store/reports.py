@@ -177,9 +177,7 @@ def quotes(
             continue
         seen.add(item_id)
         out.append(
-            Quote(
-                text=text, url=url, source=source, created_at=created, score=score, survey=survey
-            )
+            Quote(text=text, url=url, source=source, created_at=created, score=score, survey=survey)
         )
         if len(out) == limit:
             break
