@@ -23,6 +23,30 @@ Cursor = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyRef:
+    """Where a survey answer comes from, in words a report can quote beside it.
+
+    ``survey`` is the survey's name (a Typeform form's title, an export's file name, a webhook
+    route); ``question`` the question as the respondent saw it; ``question_id`` its stable key
+    (a Typeform field ref, a Qualtrics QID, a column key); ``response_id`` the tool's own id of
+    the whole response (shared by its answers), so a marketer can look it up in the tool.
+    """
+
+    survey: str
+    question: str
+    question_id: str
+    response_id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "survey": self.survey,
+            "question": self.question,
+            "question_id": self.question_id,
+            "response_id": self.response_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class RawItem:
     """One piece of customer text, normalised, as a source said it.
 
@@ -42,6 +66,9 @@ class RawItem:
     "What is the hardest part of your week?"); the NLP then reads it in that light."""
     segment: Mapping[str, str] = field(default_factory=dict)
     metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Connector-specific details for logs and debugging; not stored."""
+    survey: SurveyRef | None = None
+    """Set on survey answers (``kind="response"``): stored with the item for quotes in reports."""
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -50,12 +77,40 @@ class RawItem:
             object.__setattr__(self, "created_at", self.created_at.replace(tzinfo=UTC))
 
 
+MAX_EXCERPT = 500
+"""Characters of a rejected record kept for the operator to recognise it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A record that could not be read, kept aside (quarantined) instead of dropped silently.
+
+    ``file`` names where it came from (an export file, ``file.xlsx#Sheet``, a form id); ``row`` is
+    its data-row number there (1 = first row after the header) when it has one; ``reason`` says
+    what is wrong and how to fix it; ``excerpt`` is the start of the raw record.
+    """
+
+    file: str
+    reason: str
+    row: int | None = None
+    excerpt: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.excerpt) > MAX_EXCERPT:
+            object.__setattr__(self, "excerpt", self.excerpt[: MAX_EXCERPT - 1] + "…")
+
+
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """Items and the cursor that holds once they are stored."""
+    """Items, the records rejected among them, and the cursor that holds once they are stored.
+
+    The daemon stores ``rejected`` in the same transaction as the items and the cursor, so a
+    reject is reported exactly when the cursor moves past it.
+    """
 
     items: tuple[RawItem, ...]
     cursor: Cursor
+    rejected: tuple[Rejected, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from connectors.feed import FeedConnector
 from connectors.hackernews import HackerNewsConnector
 from connectors.reddit import RedditConnector
 from connectors.survey_file import SurveyFileConnector
+from connectors.typeform import TypeformConnector
 
 REGISTRY: dict[str, type[Connector]] = {
     DiscourseConnector.type: DiscourseConnector,
@@ -15,4 +16,5 @@ REGISTRY: dict[str, type[Connector]] = {
     HackerNewsConnector.type: HackerNewsConnector,
     RedditConnector.type: RedditConnector,
     SurveyFileConnector.type: SurveyFileConnector,
+    TypeformConnector.type: TypeformConnector,
 }

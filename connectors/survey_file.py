@@ -1,28 +1,26 @@
-"""``survey_file``: free-text answers from survey exports (CSV files, or a folder of them).
+"""``survey_file``: free-text answers from survey exports (CSV or Excel files, or a folder of them).
 
 Exports are re-downloaded and appended to, so the cursor fingerprints each file (size, mtime,
-hash of its first 64 KiB) and remembers the byte offset after the last row it handed over: an
-unchanged file costs one ``stat`` and a 64 KiB read, an appended one resumes where it stopped,
-a rewritten one is read again (the store dedupes by external id). Rows are streamed from the
-binary file line by line, so the size of an export does not matter.
+hash of its first 64 KiB) and remembers where the last row it handed over ended: an unchanged
+file costs one ``stat`` and a 64 KiB read, an appended CSV resumes at that byte, a rewritten file
+is read again (the store dedupes by external id). Nothing is dropped silently: a row that cannot
+be read goes out as a ``Rejected`` with its file, row number and reason, and a file that cannot
+be read is reported after the other files of the folder were read.
 """
 
 from __future__ import annotations
 
 import builtins
 import codecs
-import csv
 import hashlib
-import io
-import json
+import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from datetime import tzinfo
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import structlog
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from connectors.base import (
     Batch,
@@ -31,51 +29,63 @@ from connectors.base import (
     ConnectorError,
     Cursor,
     RawItem,
+    Rejected,
 )
-from connectors.survey_formats import (
-    DEFAULT_ID_COLUMNS,
-    DEFAULT_TIME_COLUMNS,
-    HEAD_BYTES,
-    Column,
-    Header,
-    detect_encoding,
-    parse_header,
-    parse_timestamp,
-    reject_binary,
-    zone,
-)
+from connectors.segments import SegmentMapper, check_segment_values
+from connectors.survey_csv import CsvExport
+from connectors.survey_formats import HEAD_BYTES, Header, zone
+from connectors.survey_mapping import FileMapping, render_yaml
+from connectors.survey_plan import Plan, Reader, make_plan, row_items
+from connectors.survey_xlsx import XLSX_SUFFIXES, Workbook
 
 log = structlog.get_logger(__name__)
 
-_SUFFIXES = {".csv", ".tsv"}
-_DELIMITERS = (",", "\t", ";")
+_CSV_SUFFIXES = frozenset({".csv", ".tsv"})
+SUFFIXES = _CSV_SUFFIXES | XLSX_SUFFIXES
 
 
 class SurveyFileConfig(ConnectorConfig):
     """Config keys of a ``type: survey_file`` source (their names are part of the product)."""
 
     path: str
-    text_columns: list[str] = Field(min_length=1)
+    text_columns: list[str] | None = Field(default=None, min_length=1)
+    """The free-text questions; when absent they are chosen from the data (see `check`)."""
     prompts: dict[str, Literal["pain", "aspiration"]] = Field(default_factory=dict)
     """Text column → what its question asks for ("What is the hardest part of your week?":
     pain). The answers are then read as that kind unless they say there is nothing to report."""
     id_column: str | None = None
     time_column: str | None = None
-    segment_columns: dict[str, str] = Field(default_factory=dict)
+    segment_columns: dict[str, str] | None = None
+    """Column → segment tag; when absent (and text_columns too) chosen from the data."""
+    segment_values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    """Segment tag → {value as the survey writes it: value as the personas write it}."""
+    sheets: list[str] = Field(default_factory=list)
+    """Sheets of Excel workbooks to read, by name (default: the first sheet)."""
     format: Literal[
         "auto", "plain", "typeform", "surveymonkey", "google_forms", "qualtrics", "limesurvey"
     ] = "auto"
     encoding: str = "auto"
     timezone: str = "UTC"  # for times the export writes without a zone
     day_first: bool = False  # 05/10/2026 is 5 October, not May 10
+    settle_seconds: float = Field(default=30.0, ge=0)
+    """A CSV whose last row has no line end and that changed this recently is still being
+    written: that row waits for the next run."""
     batch_size: int = Field(default=500, ge=1)
 
-    @model_validator(mode="after")
-    def _prompts_name_text_columns(self) -> SurveyFileConfig:
-        unknown = [column for column in self.prompts if column not in self.text_columns]
+    @field_validator("prompts")
+    @classmethod
+    def _prompts_name_text_columns(cls, value: dict[str, str], info: Any) -> dict[str, str]:
+        texts = info.data.get("text_columns")
+        unknown = [c for c in value if texts is not None and c not in texts]
         if unknown:
             raise ValueError(f"prompts names columns not in text_columns: {', '.join(unknown)}")
-        return self
+        return value
+
+    @field_validator("segment_values")
+    @classmethod
+    def _segment_values(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        check_segment_values(value)
+        return value
 
     @field_validator("encoding")
     @classmethod
@@ -98,7 +108,7 @@ class SurveyFileConfig(ConnectorConfig):
 
 
 class SurveyFileConnector:
-    """Survey responses from CSV exports (Qualtrics, SurveyMonkey, Typeform, Google Forms...)."""
+    """Survey responses from exports (Qualtrics, SurveyMonkey, Typeform, Google Forms...)."""
 
     type: ClassVar[str] = "survey_file"
 
@@ -108,13 +118,18 @@ class SurveyFileConnector:
         self.config = config
         self.context = context
         self._tz = zone(config.timezone)
+        self._segments = SegmentMapper(config.segment_values)
         self._warned: set[str] = set()  # files whose unreadable timestamps were logged
 
     # ---- files ---------------------------------------------------------------------------------
 
+    @property
+    def _root(self) -> Path:
+        return self.context.resolve(self.config.path)
+
     def files(self) -> list[tuple[str, Path]]:
-        """(cursor key, path) of each export: the file itself, or a folder's CSV/TSV files."""
-        root = self.context.resolve(self.config.path)
+        """(name, path) of each export: the file itself, or a folder's CSV/TSV/XLSX files."""
+        root = self._root
         if root.is_file():
             return [(root.name, root)]
         if root.is_dir():
@@ -122,7 +137,7 @@ class SurveyFileConnector:
                 (p.name, p)
                 for p in sorted(root.iterdir())
                 if p.is_file()
-                and p.suffix.lower() in _SUFFIXES
+                and p.suffix.lower() in SUFFIXES
                 and not p.name.startswith((".", "~$"))
             ]
         raise ConnectorError(
@@ -133,25 +148,67 @@ class SurveyFileConnector:
             ),
         )  # not permanent: an export job may simply not have dropped the file yet
 
+    @contextmanager
+    def _readers(
+        self, path: Path, *, scan: bool = True, resume_at: int = 0
+    ) -> Iterator[list[Reader]]:
+        """The readable parts of one export: the CSV itself, or the workbook's chosen sheets."""
+        with ExitStack() as stack:
+            if path.suffix.lower() in XLSX_SUFFIXES:
+                book = stack.enter_context(Workbook(path))
+                yield list(book.sheets(self.config.sheets))
+            else:
+                export = CsvExport.open(path, self.config.encoding, resume_at=resume_at, scan=scan)
+                stack.enter_context(export)
+                yield [export]
+
     def headers(self) -> dict[str, Header]:
         """Each export's parsed header: what a config may name (for tools and error messages)."""
         out = {}
-        for name, path in self.files():
-            with _Export.open(path, self.config.encoding, scan=False) as export:
-                out[name] = export.read_header(self.config.format)
+        for _, path in self.files():
+            with self._readers(path, scan=False) as readers:
+                for reader in readers:
+                    out[reader.name] = reader.read_header(self.config.format)
         return out
+
+    def mapping(self) -> list[FileMapping]:
+        """The columns each export is read with (chosen from the data unless configured)."""
+        out = []
+        for _, path in self.files():
+            with self._readers(path, scan=False) as readers:
+                for reader in readers:
+                    out.append(self._plan(reader).mapping)
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """For `listener check`: the mapping per file and, when chosen, YAML to paste."""
+        mappings = self.mapping()
+        automatic = [m for m in mappings if m.automatic]
+        return {
+            "files": [m.as_dict() for m in mappings],
+            "yaml": render_yaml(automatic) if automatic else None,
+        }
 
     def check(self) -> None:
         files = self.files()
         if not files:
             raise ConnectorError(
-                f"folder {str(self.context.resolve(self.config.path))!r} has no .csv or .tsv files",
+                f"folder {str(self._root)!r} has no .csv, .tsv or .xlsx files",
                 hint="put the survey exports there, or point path at one file",
                 permanent=True,
             )
+        found: set[str] = set()
         for _, path in files:
-            with _Export.open(path, self.config.encoding, scan=False) as export:
-                self._plan(export.read_header(self.config.format), path.name)
+            with self._readers(path, scan=False) as readers:
+                for reader in readers:
+                    found |= self._plan(reader).configured_found
+        missing = [c for c in self.config.text_columns or [] if c not in found]
+        if missing:  # in a folder, each text column must be in at least one export
+            raise ConnectorError(
+                f"text column {missing[0]!r} is in none of the exports in {str(self._root)!r}",
+                hint="check the spelling against the question texts of the exports",
+                permanent=True,
+            )
 
     # ---- fetching ------------------------------------------------------------------------------
 
@@ -159,129 +216,114 @@ class SurveyFileConnector:
         files = self.files()
         if not files:
             log.warning("survey folder is empty", source=self.context.source_name)
-        present = {name for name, _ in files}
         old = dict(cursor.get("files", {})) if cursor else {}
-        state: dict[str, Any] = {k: v for k, v in old.items() if k in present}
-        for name, path in files:
-            yield from self._fetch_file(name, path, state)
+        state: dict[str, Any] = {}
+        for name, _ in files:  # keep the state of present files (and their sheets) only
+            state.update({k: v for k, v in old.items() if k == name or k.startswith(name + "#")})
+        errors: list[ConnectorError] = []
+        read = 0
+        for _, path in files:
+            try:
+                yield from self._fetch_file(path, state)
+                read += 1
+            except ConnectorError as exc:  # a bad file never stops the other files
+                log.warning("survey export failed", file=path.name, error=str(exc))
+                errors.append(exc)
+        if errors:
+            first = errors[0]
+            if read == 0:
+                raise first
+            names = "; ".join(e.message for e in errors[:3])
+            raise ConnectorError(
+                f"{len(errors)} of {len(files)} exports could not be read: {names}",
+                hint=first.hint,
+                partial=True,
+            )
 
-    def _fetch_file(self, name: str, path: Path, state: dict[str, Any]) -> Iterator[Batch]:
+    def _fetch_file(self, path: Path, state: dict[str, Any]) -> Iterator[Batch]:
         st = path.stat()
-        prev = state.get(name)
-        offset, rows_done = _resume_point(path, st.st_size, st.st_mtime_ns, prev)
-        if (
-            prev is not None
-            and offset == prev.get("offset")
-            and offset >= st.st_size
-            and (prev.get("size"), prev.get("mtime_ns")) == (st.st_size, st.st_mtime_ns)
-        ):
-            return  # unchanged
         fingerprint = {
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
             "head_sha256": _head_hash(path, min(HEAD_BYTES, st.st_size)),
         }
-        # keyed by external id: a response id repeated in one batch is one item (the last)
-        pending: dict[str, RawItem] = {}
-        position = {**fingerprint, "offset": offset, "rows_done": rows_done}
-        with _Export.open(path, self.config.encoding, resume_at=offset) as export:
-            plan = self._plan(export.read_header(self.config.format), name)
-            for row_no, row, end in export.rows(offset, rows_done, stop=st.st_size):
-                pending.update((i.external_id, i) for i in self._items(plan, name, row_no, row))
-                position = {**fingerprint, "offset": end, "rows_done": row_no}
-                if len(pending) >= self.config.batch_size:
-                    state[name] = position
-                    yield Batch(tuple(pending.values()), {"files": dict(state)})
-                    pending = {}
-        if pending or state.get(name) != position:
-            state[name] = position
-            yield Batch(tuple(pending.values()), {"files": dict(state)})
-
-    def _plan(self, header: Header, file: str) -> _Plan:
-        cfg = self.config
-        texts = tuple(header.find(n, role="text column", file=file) for n in cfg.text_columns)
-        id_col: Column | None
-        time_col: Column | None
-        if cfg.id_column:
-            id_col = header.find(cfg.id_column, role="id_column", file=file)
-        else:
-            id_col = header.find_default(DEFAULT_ID_COLUMNS[header.format])
-        if cfg.time_column:
-            time_col = header.find(cfg.time_column, role="time_column", file=file)
-        else:
-            time_col = header.find_default(DEFAULT_TIME_COLUMNS[header.format])
-        segments = tuple(
-            (header.find(col, role="segment column", file=file), tag)
-            for col, tag in cfg.segment_columns.items()
-        )
-        time_tz = self._tz
-        if time_col is not None and time_col.timezone:
-            try:
-                time_tz = zone(time_col.timezone)
-            except ConnectorError:
-                log.warning("unknown time zone in export", file=file, zone=time_col.timezone)
-        prompts = {
-            col.key: cfg.prompts[name]
-            for name, col in zip(cfg.text_columns, texts, strict=True)
-            if name in cfg.prompts
-        }
-        return _Plan(header, texts, id_col, time_col, time_tz, segments, prompts)
-
-    def _items(self, plan: _Plan, file: str, row_no: int, row: list[str]) -> Iterator[RawItem]:
-        def cell(col: Column | None) -> str:
-            return row[col.index].strip() if col is not None and col.index < len(row) else ""
-
-        answers = [(col, cell(col)) for col in plan.texts]
-        if not any(text for _, text in answers):
-            return
-        response_id = cell(plan.id_col) or _row_hash(row)
-        created = None
-        if plan.time_col is not None and (raw_time := cell(plan.time_col)):
-            created = parse_timestamp(raw_time, plan.time_tz, day_first=self.config.day_first)
-            if created is None and file not in self._warned:
-                self._warned.add(file)
-                log.warning("unreadable survey timestamp", file=file, row=row_no, value=raw_time)
-        segment = {tag: value for col, tag in plan.segments if (value := cell(col))}
-        for col, text in answers:
-            if text:
-                yield RawItem(
-                    external_id=f"{response_id}:{col.key}",
-                    text=text,
-                    title=col.title,
-                    # One respondent, however many questions they answered: distinct-author
-                    # counts must not count a response's answers as different people.
-                    author=f"response:{response_id}",
-                    created_at=created,
-                    kind="response",
-                    prompt=plan.prompts.get(col.key),
-                    segment=segment,
-                    metadata={
-                        "file": file,
-                        "row": row_no,
-                        "column": col.key,
-                        "format": plan.header.format,
-                    },
+        settled = time.time() - st.st_mtime >= self.config.settle_seconds
+        is_csv = path.suffix.lower() in _CSV_SUFFIXES
+        prev = state.get(path.name) if is_csv else None
+        offset, rows_done = _resume_point(path, fingerprint, prev) if is_csv else (0, 0)
+        if (
+            is_csv
+            and prev is not None
+            and offset >= st.st_size
+            and offset == prev.get("offset")
+            and (prev.get("size"), prev.get("mtime_ns")) == (st.st_size, st.st_mtime_ns)
+        ):
+            return  # unchanged
+        with self._readers(path, resume_at=offset) as readers:
+            for reader in readers:
+                if not is_csv:
+                    prev = state.get(reader.name)
+                    if prev and {k: prev.get(k) for k in fingerprint} == fingerprint:
+                        if prev.get("complete"):
+                            continue  # unchanged workbook
+                        rows_done = int(prev.get("rows_done") or 0)
+                    else:
+                        rows_done = 0
+                yield from self._read(
+                    reader, fingerprint, offset, rows_done, st.st_size, settled, state, is_csv
                 )
 
+    def _read(
+        self,
+        reader: Reader,
+        fingerprint: Mapping[str, Any],
+        offset: int,
+        rows_done: int,
+        size: int,
+        settled: bool,
+        state: dict[str, Any],
+        is_csv: bool,
+    ) -> Iterator[Batch]:
+        name = reader.name
+        plan = self._plan(reader)
+        pending: dict[str, RawItem] = {}
+        rejected: list[Rejected] = []
+        seen: dict[str, tuple[int, str]] = {}
+        position: dict[str, Any] = {**fingerprint, "offset": offset, "rows_done": rows_done}
+        width = len(plan.header.columns)
+        records = reader.records(offset, rows_done, stop=size, width=width, settled=settled)
+        for record in records:
+            if record.cells is None:
+                rejected.append(
+                    Rejected(name, record.reason or "unreadable", record.row, record.raw)
+                )
+            else:
+                items, problem = row_items(plan, record.row, record.cells, seen, self._options)
+                if problem:
+                    rejected.append(Rejected(name, problem, record.row, record.raw))
+                pending.update((i.external_id, i) for i in items)
+            position = {**fingerprint, "offset": record.end, "rows_done": record.row}
+            if len(pending) + len(rejected) >= self.config.batch_size:
+                state[name] = position
+                yield Batch(tuple(pending.values()), {"files": dict(state)}, tuple(rejected))
+                pending, rejected = {}, []
+        if not is_csv:
+            position["complete"] = True
+        if pending or rejected or state.get(name) != position:
+            state[name] = position
+            yield Batch(tuple(pending.values()), {"files": dict(state)}, tuple(rejected))
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    """The configured columns, resolved against one file's header."""
+    @property
+    def _options(self) -> dict[str, Any]:
+        return {
+            "day_first": self.config.day_first,
+            "segments": self._segments,
+            "warned": self._warned,
+        }
 
-    header: Header
-    texts: tuple[Column, ...]
-    id_col: Column | None
-    time_col: Column | None
-    time_tz: tzinfo
-    segments: tuple[tuple[Column, str], ...]
-    prompts: Mapping[str, str]
-    """Column key → pain | aspiration, for columns whose question asks for one."""
-
-
-def _row_hash(row: list[str]) -> str:
-    """A response id for exports without one: stable while the row's answers are."""
-    digest = hashlib.sha256(json.dumps(row, ensure_ascii=False).encode()).hexdigest()
-    return f"row-{digest[:16]}"
+    def _plan(self, reader: Reader) -> Plan:
+        header = reader.read_header(self.config.format)
+        return make_plan(self.config, header, reader, self._tz, single_file=self._root.is_file())
 
 
 def _head_hash(path: Path, length: int) -> str:
@@ -290,7 +332,7 @@ def _head_hash(path: Path, length: int) -> str:
 
 
 def _resume_point(
-    path: Path, size: int, mtime_ns: int, prev: Mapping[str, Any] | None
+    path: Path, now: Mapping[str, Any], prev: Mapping[str, Any] | None
 ) -> tuple[int, int]:
     """(byte offset, rows done) to continue from: 0 unless the file is the same or only grew."""
     if not prev:
@@ -304,113 +346,9 @@ def _resume_point(
         )
     except (KeyError, TypeError, ValueError):
         return 0, 0  # a cursor from another version: read again, the store dedupes
+    size, mtime_ns = int(now["size"]), int(now["mtime_ns"])
     if size < offset or _head_hash(path, min(HEAD_BYTES, old_size)) != old_hash:
         return 0, 0  # rewritten
     if size > old_size or (size == old_size and mtime_ns == old_mtime):
         return offset, rows  # appended, or the same file
     return 0, 0  # same size, new mtime, or shrunk: rewritten
-
-
-class _Export:
-    """One export file opened for streaming: encoding, delimiter and byte offsets of rows."""
-
-    def __init__(self, path: Path, fh: BinaryIO, encoding: str, errors: str, start: int) -> None:
-        self.path, self.fh, self.encoding, self.errors, self.start = (
-            path,
-            fh,
-            encoding,
-            errors,
-            start,
-        )
-        self.delimiter = ","
-        self.data_offset = start
-        self._pos = start
-
-    @classmethod
-    def open(cls, path: Path, encoding: str, *, resume_at: int = 0, scan: bool = True) -> _Export:
-        """Open ``path``; ``scan`` reads it to the end to tell UTF-8 from Windows-1252."""
-        fh = path.open("rb")
-        try:
-            head = fh.read(HEAD_BYTES)
-            reject_binary(path, head)
-            bom = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
-            enc, errors = encoding, "strict"
-            if encoding == "auto":
-                enc, errors = detect_encoding(fh, head, resume_at if scan else -1)
-                if enc != "utf-8":
-                    log.warning(
-                        "survey export is not UTF-8: decoding as Windows-1252", file=path.name
-                    )
-            elif encoding.replace("-", "").replace("_", "").lower() in {"utf8sig", "utf8"}:
-                enc = "utf-8"
-            return cls(path, fh, enc, errors, bom)
-        except BaseException:
-            fh.close()
-            raise
-
-    def __enter__(self) -> _Export:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.fh.close()
-
-    def _lines(self, start: int, stop: int | None) -> Iterator[str]:
-        self.fh.seek(start)
-        self._pos = start
-        for raw in self.fh:
-            if stop is not None and self._pos >= stop:
-                return
-            try:
-                line = raw.decode(self.encoding, self.errors)
-            except UnicodeDecodeError as exc:
-                raise ConnectorError(
-                    f"{self.path.name} is not valid {self.encoding} near byte "
-                    f"{self._pos + exc.start}",
-                    hint="set encoding: auto, or the encoding the survey tool exported with",
-                    permanent=True,
-                ) from exc
-            self._pos += len(raw)
-            yield line
-
-    def read_header(self, fmt: str) -> Header:
-        """Parse the header rows and remember where the data rows begin."""
-        self.fh.seek(self.start)
-        head = self.fh.read(HEAD_BYTES).decode(self.encoding, "replace")
-        self.delimiter = max(_DELIMITERS, key=lambda d: _fields_in_first_record(head, d))
-        reader = csv.reader(self._lines(self.start, None), delimiter=self.delimiter)
-        rows: list[list[str]] = []
-        ends: list[int] = []
-        for row in reader:
-            rows.append(row)
-            ends.append(self._pos)
-            if len(rows) == 3:
-                break
-        header = parse_header(rows, fmt, file=self.path.name)
-        self.data_offset = ends[header.rows - 1]
-        return header
-
-    def rows(
-        self, offset: int, rows_done: int, *, stop: int
-    ) -> Iterator[tuple[int, list[str], int]]:
-        """(data row number, cells, byte offset after the row), from ``offset`` up to ``stop``."""
-        start = max(offset, self.data_offset)
-        reader = csv.reader(self._lines(start, stop), delimiter=self.delimiter)
-        row_no = rows_done if start == offset else 0
-        try:
-            for row in reader:
-                if not any(c.strip() for c in row):
-                    continue
-                row_no += 1
-                yield row_no, row, self._pos
-        except csv.Error as exc:
-            raise ConnectorError(
-                f"{self.path.name}: malformed CSV after data row {row_no}: {exc}",
-                hint="re-export the file; if it was edited by hand, check its quotes",
-            ) from exc
-
-
-def _fields_in_first_record(head: str, delimiter: str) -> int:
-    try:
-        return len(next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), []))
-    except csv.Error:
-        return 0

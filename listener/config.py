@@ -26,6 +26,7 @@ from listener.drift.model import DriftConfig
 from listener.errors import ConfigError
 from listener.logging import is_secret_name, register_secret
 from listener.personas import PersonaSet, format_validation_error, load_personas
+from listener.webhooks.config import WebhooksConfig, name_clashes
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
@@ -163,6 +164,8 @@ class ServiceConfig(_Strict):
     smtp: SmtpConfig | None = None
     nlp: NlpConfig = Field(default_factory=NlpConfig)
     health: HealthConfig | None = None
+    webhooks: WebhooksConfig | None = None
+    """Pushed survey answers (off unless configured)."""
     drift: DriftConfig = Field(default_factory=DriftConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     log_level: str = "info"
@@ -281,6 +284,7 @@ def load_config(path: Path | None = None) -> Config:
             problems += [f"{where}: personas: {p}" for p in exc.problems]
     if service is not None:
         _register_named_secrets(service, sources)
+        problems += [f"{where}: {p}" for p in _webhook_problems(service, sources)]
     if problems or service is None or personas is None:
         raise ConfigError(
             problems, hint="fix the keys named above; `listener check` lists them all"
@@ -328,6 +332,17 @@ def _register_named_secrets(service: ServiceConfig, sources: list[Source]) -> No
             secret = is_secret_name(name) or name == "url_env"
             if name.endswith("_env") and secret and isinstance(variable, str):
                 register_secret(os.environ.get(variable))
+
+
+def _webhook_problems(service: ServiceConfig, sources: list[Source]) -> list[str]:
+    if service.webhooks is None:
+        return []
+    problems = name_clashes(service.webhooks, [s.name for s in sources])
+    if service.webhooks.port is None and service.health is None:
+        problems.append(
+            "webhooks.port: give the webhooks a port, or configure `health:` to share its port"
+        )
+    return problems
 
 
 def _join(prefix: str, key: str) -> str:

@@ -18,17 +18,19 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
-from listener.config import parse_weekly_schedule
 from listener.errors import ListenerError
 from listener.health.server import HealthServer
 from listener.logging import get_logger
 from listener.schedule import trigger as source_trigger
 from listener.service import Service
+from listener.webhooks.receiver import Receiver
+from listener.webhooks.server import WebhookServer
 
 log = get_logger("listener.daemon")
 STOP_GRACE_SECONDS = 4.0
+DELIVERY_INTERVAL_SECONDS = 120
 
 
 class Daemon:
@@ -59,11 +61,11 @@ class Daemon:
                 replace_existing=True,
                 next_run_time=datetime.now(UTC),  # fetch at start, then on schedule
             )
-        _, at = parse_weekly_schedule(config.service.digest.schedule)
         self.scheduler.add_job(
             self._guarded(self._digest_job),
-            # every hour as well as at the scheduled time: a daemon that was down catches up
-            trigger=CronTrigger(minute=at.minute, timezone=config.tz),
+            # every few minutes: alerts go out soon after a week completes, a failed delivery is
+            # retried when its backoff ends, and a daemon that was down catches up
+            trigger=IntervalTrigger(seconds=DELIVERY_INTERVAL_SECONDS, timezone=UTC),
             id="digest",
             name="weekly digest",
             replace_existing=True,
@@ -119,10 +121,15 @@ class Daemon:
         self.service.process(stop=self.stop)
         if self.stop.is_set():
             return
+        alerts = self.service.alerts()
+        for week, count in alerts.evaluated.items():
+            log.info("week evaluated", week=week, alerts=count)
+        if self.stop.is_set():
+            return
         result = self.service.digest()
-        if result.status in ("written", "sent"):
+        if result.status == "sent":
             log.info(
-                "digest delivered", week=result.week, status=result.status, location=result.location
+                "digest delivered", week=result.week, sink=result.sink, location=result.location
             )
 
     def run_forever(self, install_signals: bool = True) -> int:
@@ -131,15 +138,15 @@ class Daemon:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._on_signal)
         self.service.upgrade()
-        health = self._start_health()  # before any job runs: a taken port fails cleanly
+        servers = self._start_servers()  # before any job runs: a taken port fails cleanly
         self.schedule()
         self.scheduler.start()
         log.info("listener started", sources=len(self.service.config.sources))
         while not self.stop.wait(1.0):
             pass
         log.info("stopping")
-        if health is not None:
-            health.stop()
+        for server in servers:
+            server.stop()
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         with self._busy_lock:
@@ -154,26 +161,56 @@ class Daemon:
         log.info("listener stopped")
         return abandoned
 
-    def _start_health(self) -> HealthServer | None:
-        settings = self.service.config.service.health
-        if settings is None:
-            return None
-        from listener.health.status import collect_status
+    def _start_servers(self) -> list[HealthServer | WebhookServer]:
+        """The health endpoint and the webhook receiver (on its port or its own), if configured."""
+        service = self.service.config.service
+        receiver = Receiver(service.webhooks, self.service.store) if service.webhooks else None
+        servers: list[HealthServer | WebhookServer] = []
+        shared = (
+            receiver if service.webhooks is not None and service.webhooks.port is None else None
+        )
+        if service.health is not None:
+            from listener.health.status import collect_status
 
-        try:
-            server = HealthServer(
-                settings.host,
-                settings.port,
-                status=lambda: collect_status(self.service),
-                alive=lambda: self.scheduler.running and not self.stop.is_set(),
+            servers.append(
+                _listen(
+                    "health",
+                    service.health.host,
+                    service.health.port,
+                    lambda: HealthServer(
+                        service.health.host,  # type: ignore[union-attr]
+                        service.health.port,  # type: ignore[union-attr]
+                        status=lambda: collect_status(self.service),
+                        alive=lambda: self.scheduler.running and not self.stop.is_set(),
+                        receiver=shared,
+                    ),
+                )
             )
-        except OSError as exc:
-            raise ListenerError(
-                f"health: cannot listen on {settings.host}:{settings.port}: {exc.strerror}",
-                hint="change health.port in the config, or stop what uses that port",
-            ) from exc
-        return server.start()
+        if receiver is not None and shared is None:
+            hooks = service.webhooks
+            assert hooks is not None and hooks.port is not None
+            servers.append(
+                _listen(
+                    "webhooks",
+                    hooks.host,
+                    hooks.port,
+                    lambda: WebhookServer(receiver, hooks.host, hooks.port),  # type: ignore[arg-type]
+                )
+            )
+        for server in servers:
+            server.start()
+        return servers
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal received", signal=signal.Signals(signum).name)
         self.stop.set()
+
+
+def _listen(what: str, host: str, port: int, make: Callable[[], Any]) -> Any:
+    try:
+        return make()
+    except OSError as exc:
+        raise ListenerError(
+            f"{what}: cannot listen on {host}:{port}: {exc.strerror}",
+            hint=f"change {what}.port in the config, or stop what uses that port",
+        ) from exc

@@ -24,6 +24,7 @@ from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
 from listener.store.models import SourceRow
+from listener.store.quarantine import store_rejects
 from listener.weeks import iso_week
 
 log = get_logger("listener.runner")
@@ -120,6 +121,7 @@ def run_source(
                     run.counts += ingest_batch(
                         session, row, batch.items, batch.cursor, source.spec.segment
                     )
+                    run.counts.quarantined += store_rejects(session, row, batch.rejected)
                 run.batches += 1
                 if stop is not None and stop.is_set():
                     log.info("stopping between batches", source=source.name)
@@ -162,6 +164,7 @@ def run_source(
         batches=run.batches,
         added=run.counts.added,
         updated=run.counts.updated,
+        quarantined=run.counts.quarantined,
         unchanged=run.counts.unchanged,
     )
     return run

@@ -31,6 +31,10 @@ def check(ctx: click.Context, config_path: Path | None, no_connect: bool) -> Non
             f"ok: {config.path}: {len(config.sources)} sources, {len(config.personas.personas)} "
             f"personas (version {config.personas.version})"
         )
+        if not no_connect:
+            for name, text in describe_sources(config):
+                click.echo(f"\n{name}: columns chosen from the data (paste to pin them):")
+                click.echo("\n".join(f"  {line}" for line in text.rstrip().splitlines()))
 
 
 def check_sources(config: Config) -> list[str]:
@@ -55,3 +59,28 @@ def check_sources(config: Config) -> list[str]:
                 f"{type(exc).__name__}: {exc}"
             )
     return problems
+
+
+def describe_sources(config: Config) -> list[tuple[str, str]]:
+    """(source, YAML) for sources that chose their own mapping (survey_file without
+    text_columns): what `check` prints so the user can see, and pin, the choice."""
+    from connectors.base import ConnectorContext, ConnectorError
+    from connectors.registry import REGISTRY
+    from listener.runner import USER_AGENT
+
+    out = []
+    for source in config.sources:
+        if not source.spec.enabled:
+            continue
+        context = ConnectorContext(source.name, base_dir=config.base_dir, user_agent=USER_AGENT)
+        connector = REGISTRY[source.spec.type](source.connector, context)
+        describe = getattr(connector, "describe", None)
+        if describe is None or source.spec.type != "survey_file":
+            continue
+        try:
+            text = describe().get("yaml")
+        except ConnectorError:
+            continue  # already listed by check_sources
+        if isinstance(text, str):
+            out.append((source.name, text))
+    return out

@@ -105,7 +105,9 @@ def summary_line(result: PassResult, stored: Totals) -> str:
         weeks = ", ".join(f"{n} for {week}" for week, n in result.alerts.evaluated.items())
         alerts = f"; alerts: {weeks}"
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""
+    aside = sum(run.counts.quarantined for run in result.runs)
+    quarantined = f"; {aside} unreadable rows quarantined (listener quarantine)" if aside else ""
     return (
         f"listener: {head}; stored {items} items, {statements} statements, {evidence} evidence; "
-        f"{tail}{alerts}{failed}"
+        f"{tail}{alerts}{failed}{quarantined}"
     )

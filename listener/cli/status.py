@@ -57,6 +57,13 @@ def format_status(data: dict[str, Any]) -> str:
     errors = [f"  {s['name']}: {s['last_error']}" for s in data["sources"] if s["last_error"]]
     if errors:
         lines += ["", "last errors:", *errors]
+    aside = [
+        f"  {s['name']}: {s['quarantined']} (listener quarantine --source {s['name']})"
+        for s in data["sources"]
+        if s.get("quarantined")
+    ]
+    if aside:
+        lines += ["", "quarantined records (could not be read):", *aside]
     t = data["totals"]
     lines += [
         "",

@@ -15,6 +15,8 @@ from prometheus_client.core import CollectorRegistry
 
 from listener.health.metrics import StatusCollector, StatusSource
 from listener.logging import get_logger
+from listener.webhooks.receiver import Receiver
+from listener.webhooks.server import deliver
 
 log = get_logger("listener.health")
 
@@ -41,12 +43,19 @@ class HealthServer:
     """A small threaded HTTP server; `alive` says whether the scheduler is running."""
 
     def __init__(
-        self, host: str, port: int, status: StatusSource, alive: Callable[[], bool]
+        self,
+        host: str,
+        port: int,
+        status: StatusSource,
+        alive: Callable[[], bool],
+        receiver: Receiver | None = None,
     ) -> None:
+        """``receiver``: webhook routes answered on this port too (POST)."""
         status = CachedStatus(status)
         registry = CollectorRegistry(auto_describe=False)
         registry.register(StatusCollector(status))
-        self._server = ThreadingHTTPServer((host, port), _handler(registry, status, alive))
+        handler = _handler(registry, status, alive, receiver)
+        self._server = ThreadingHTTPServer((host, port), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -64,9 +73,18 @@ class HealthServer:
 
 
 def _handler(
-    registry: CollectorRegistry, status: StatusSource, alive: Callable[[], bool]
+    registry: CollectorRegistry,
+    status: StatusSource,
+    alive: Callable[[], bool],
+    receiver: Receiver | None,
 ) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            if receiver is None:
+                self._send(405, "text/plain", b"no webhooks are configured on this port\n")
+                return
+            deliver(self, receiver)
+
         def do_GET(self) -> None:
             try:
                 if self.path.split("?")[0] == "/metrics":

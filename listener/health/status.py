@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from listener.config import Config
 from listener.service import Service
-from listener.store import reports
+from listener.store import quarantine, reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
 from listener.store.items import processed_key
@@ -35,11 +35,13 @@ def collect_status(service: Service) -> dict[str, Any]:
         rows: dict[str, SourceRow] = {}
         counts: dict[int, reports.SourceCounts] = {}
         total = reports.Totals(0, 0, 0)
+        kept_aside: dict[str, int] = {}
     else:
         with service.store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
             counts = reports.per_source_counts(session, current_processed_key(config))
             total = reports.totals(session)
+            kept_aside = quarantine.counts_per_source(session)
     now = datetime.now(UTC)
     sources = []
     for source in config.sources:
@@ -55,6 +57,7 @@ def collect_status(service: Service) -> dict[str, Any]:
                 "statements": count.statements if count else 0,
                 "evidence": count.evidence if count else 0,
                 "pending": count.pending if count else 0,
+                "quarantined": kept_aside.get(source.name, 0),
                 "newest_item_at": _iso(count.newest_item_at) if count else None,
                 "last_attempt_at": _iso(row.last_attempt_at) if row else None,
                 "last_success_at": _iso(row.last_success_at) if row else None,

@@ -20,11 +20,14 @@ class IngestCounts:
     added: int = 0
     updated: int = 0
     unchanged: int = 0
+    quarantined: int = 0
+    """Records the connector could not read, newly kept aside (see store.quarantine)."""
 
     def __iadd__(self, other: IngestCounts) -> IngestCounts:
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
+        self.quarantined += other.quarantined
         return self
 
 
@@ -59,6 +62,16 @@ def author_hash(author: str | None) -> str | None:
     if not author:
         return None
     return hashlib.sha256(author.strip().lower().encode()).hexdigest()[:32]
+
+
+def speaker(item: RawItem) -> str | None:
+    """Who said it: the author, or for a survey answer its respondent (the response), so that
+    one respondent's answers to several questions count as one voice."""
+    if item.author:
+        return item.author
+    if item.survey is not None:
+        return f"response:{item.survey.survey}:{item.survey.response_id}"
+    return None
 
 
 def author_key(author_hash: str | None, item_id: int) -> str:
@@ -97,6 +110,7 @@ def ingest_batch(
     for external_id, item in unique.items():
         digest = content_hash(item)
         segment = {**(segment_tags or {}), **dict(item.segment)}
+        survey = item.survey.as_dict() if item.survey is not None else None
         row = existing.get(external_id)
         if row is None:
             session.add(
@@ -106,7 +120,7 @@ def ingest_batch(
                     kind=item.kind,
                     prompt=item.prompt,
                     url=item.url,
-                    author_hash=author_hash(item.author),
+                    author_hash=author_hash(speaker(item)),
                     title=item.title,
                     text=item.text,
                     created_at=item.created_at,
@@ -114,6 +128,7 @@ def ingest_batch(
                     segment=segment,
                     content_hash=digest,
                     processed_key=None,
+                    survey=survey,
                 )
             )
             counts.added += 1
@@ -121,8 +136,11 @@ def ingest_batch(
             row.text, row.title, row.content_hash = item.text, item.title, digest
             row.segment, row.url, row.prompt = segment, item.url, item.prompt
             row.processed_key = None
+            row.survey = survey
             counts.updated += 1
         else:
+            if row.survey != survey:  # a renamed form or question: no new NLP needed
+                row.survey = survey
             counts.unchanged += 1
     source.cursor = dict(cursor) if cursor is not None else None
     return counts

@@ -100,6 +100,9 @@ class ItemRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     processed_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
     """extractor version + persona version this item was last processed with; NULL = pending."""
+    survey: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    """For survey answers: {survey, question, question_id, response_id} (RawItem.survey), so a
+    quote in a report can name the survey, the question and the response."""
 
 
 class StatementRow(Base):
@@ -231,3 +234,46 @@ class DeliveryRow(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class QuarantineRow(Base):
+    """A record a connector could not read (Batch.rejected), kept with where and why.
+
+    ``dedupe_key`` hashes (file, row, reason, excerpt): reading the same file again does not
+    add the same reject twice; it only moves ``last_seen_at``.
+    """
+
+    __tablename__ = "quarantine"
+    __table_args__ = (UniqueConstraint("source_id", "dedupe_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"))
+    file: Mapped[str] = mapped_column(Text)
+    row: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    excerpt: Mapped[str] = mapped_column(Text, default="")
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebhookRouteRow(Base):
+    """Per webhook route: deliveries, what they stored, and the last rejection (for status)."""
+
+    __tablename__ = "webhook_routes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(32))
+    deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    """Deliveries answered 2xx (duplicates included)."""
+    stored: Mapped[int] = mapped_column(Integer, default=0)
+    """Items added by them."""
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+    """Deliveries whose items were all stored already (a sender's retry)."""
+    rejections: Mapped[int] = mapped_column(Integer, default=0)
+    """Deliveries refused: bad or missing signature, too large, not JSON."""
+    last_delivery_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_rejection_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_rejection: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Status and reason of the last refusal ("401 invalid signature"), never the body."""

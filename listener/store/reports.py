@@ -139,6 +139,8 @@ class Quote:
     source: str
     created_at: datetime | None
     score: float
+    survey: dict[str, str] | None = None
+    """For a survey answer: {survey, question, question_id, response_id} to name beside it."""
 
 
 def quotes(
@@ -155,6 +157,7 @@ def quotes(
             ItemRow.created_at,
             EvidenceRow.score,
             ItemRow.id,
+            ItemRow.survey,
         )
         .join(StatementRow, StatementRow.id == EvidenceRow.statement_id)
         .join(ItemRow, ItemRow.id == EvidenceRow.item_id)
@@ -169,11 +172,13 @@ def quotes(
     )
     seen: set[int] = set()
     out: list[Quote] = []
-    for text, url, source, created, score, item_id in rows:
+    for text, url, source, created, score, item_id, survey in rows:
         if item_id in seen:
             continue
         seen.add(item_id)
-        out.append(Quote(text=text, url=url, source=source, created_at=created, score=score))
+        out.append(
+            Quote(text=text, url=url, source=source, created_at=created, score=score, survey=survey)
+        )
         if len(out) == limit:
             break
     return out

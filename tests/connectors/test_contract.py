@@ -20,6 +20,7 @@ from connectors.registry import REGISTRY
 from tests.connectors.forum_fakes import FakeDiscourse, FakeHNSearch
 from tests.connectors.loopback import LoopbackServer, Reply
 from tests.connectors.reddit_fake import CLIENT_ID, CLIENT_SECRET, FakeReddit
+from tests.connectors.typeform_fake import TOKEN, nps_fake
 
 HERE = Path(__file__).parent
 Case = Callable[[ExitStack, pytest.MonkeyPatch], dict[str, Any]]
@@ -67,12 +68,20 @@ def _hackernews(stack: ExitStack, _: pytest.MonkeyPatch) -> dict[str, Any]:
     return {"queries": ["invoicing"], "api_url": fake.api_url}
 
 
+def _typeform(stack: ExitStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.setenv("TYPEFORM_TOKEN", TOKEN)
+    fake = nps_fake(5).start()
+    stack.callback(fake.stop)
+    return {"forms": ["Lz4Q9xkP"], "api_url": fake.url, "page_size": 2}
+
+
 CASES: dict[str, Case] = {
     "feed": _feed,
     "survey_file": _survey_file,
     "reddit": _reddit,
     "discourse": _discourse,
     "hackernews": _hackernews,
+    "typeform": _typeform,
 }
 
 
@@ -116,6 +125,7 @@ def test_fetch_resume_and_cursor_contract(kind: str, monkeypatch: pytest.MonkeyP
         assert all(isinstance(item, RawItem) and item.text.strip() for item in items)
         for batch in batches:  # every intermediate cursor survives storage as JSON
             assert json.loads(json.dumps(batch.cursor)) == batch.cursor
+            assert isinstance(batch.rejected, tuple)
         stored = json.loads(json.dumps(cursor))
         again, _, _ = _drain(make(), stored)  # a new instance = a restarted daemon
         assert [item.external_id for item in again] == [], f"{kind}: re-run repeated items"

@@ -286,9 +286,16 @@ def test_append_resumes_after_last_row(tmp_path: Path) -> None:
     assert cursor is not None and cursor["files"]["s.csv"]["rows_done"] == 4
 
 
-def test_append_after_a_last_row_without_newline(tmp_path: Path) -> None:
+def settle(path: Path) -> None:
+    """Make a file look untouched for a minute (its last row is then final)."""
+    old = path.stat().st_mtime - 120
+    os.utime(path, (old, old))
+
+
+def test_append_after_a_settled_last_row_without_newline(tmp_path: Path) -> None:
     path = tmp_path / "s.csv"
     path.write_text("Response ID,Feedback\n1,One.\n2,Two.")
+    settle(path)
     conn = make(tmp_path, path="s.csv", text_columns=["Feedback"])
     items, cursor = run(conn)
     assert [i.text for i in items] == ["One.", "Two."]
@@ -296,6 +303,35 @@ def test_append_after_a_last_row_without_newline(tmp_path: Path) -> None:
         fh.write("\n3,Three.\n")
     items, _ = run(conn, cursor)
     assert [i.text for i in items] == ["Three."]
+
+
+def test_a_last_row_still_being_written_waits_for_the_next_run(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text('Response ID,Feedback,Size\n1,One.,1-10\n2,"Half of a sent')
+    conn = make(tmp_path, path="s.csv", text_columns=["Feedback"])
+    batches = list(conn.fetch(None))
+    assert [i.text for b in batches for i in b.items] == ["One."]
+    assert [r for b in batches for r in b.rejected] == []  # not stored truncated, not rejected
+    cursor = batches[-1].cursor
+    with path.open("a") as fh:
+        fh.write('ence, finished now.",11-50\n3,Three.,51-200\n')
+    items, cursor = run(conn, cursor)
+    assert [(i.external_id, i.text, i.metadata["row"]) for i in items] == [
+        ("2:Feedback", "Half of a sentence, finished now.", 2),
+        ("3:Feedback", "Three.", 3),
+    ]
+    assert list(conn.fetch(cursor)) == []
+
+
+def test_a_fresh_complete_last_row_without_newline_also_waits(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("Response ID,Feedback\n1,One.\n2,Two")  # "Two" may become "Twofold…"
+    conn = make(tmp_path, path="s.csv", text_columns=["Feedback"])
+    items, cursor = run(conn)
+    assert [i.text for i in items] == ["One."]
+    later = make(tmp_path, path="s.csv", text_columns=["Feedback"], settle_seconds=0)
+    items, _ = run(later, cursor)  # as on a run after the file stopped changing
+    assert [i.text for i in items] == ["Two"]
 
 
 def test_rewritten_file_is_read_again(tmp_path: Path) -> None:
@@ -309,13 +345,19 @@ def test_rewritten_file_is_read_again(tmp_path: Path) -> None:
     assert [i.external_id for i in items] == ["9:Feedback", "1:Feedback"]
 
 
-def test_repeated_response_id_in_a_batch_is_one_item(tmp_path: Path) -> None:
-    write_plain(tmp_path / "s.csv", [("1", "First draft."), ("2", "Other."), ("1", "Final.")])
+def test_repeated_response_id_keeps_the_first_and_reports_the_other(tmp_path: Path) -> None:
+    rows = [("1", "First draft."), ("2", "Other."), ("1", "Final."), ("2", "Other.")]
+    write_plain(tmp_path / "s.csv", rows)
     conn = make(tmp_path, path="s.csv", text_columns=["Feedback"])
-    assert [(i.external_id, i.text) for i in run(conn)[0]] == [
-        ("1:Feedback", "Final."),
+    batches = list(conn.fetch(None))
+    assert [(i.external_id, i.text) for b in batches for i in b.items] == [
+        ("1:Feedback", "First draft."),
         ("2:Feedback", "Other."),
     ]
+    rejected = [r for b in batches for r in b.rejected]
+    assert [(r.file, r.row) for r in rejected] == [("s.csv", 3)]  # row 4 repeats row 2 exactly
+    assert "duplicate response id '1'" in rejected[0].reason and "row 1" in rejected[0].reason
+    assert rejected[0].excerpt == '1,"Final."\n'
 
 
 def test_cursor_round_trips_through_json(tmp_path: Path) -> None:
@@ -390,12 +432,15 @@ def test_bytes_undefined_in_windows_1252_do_not_stop_the_read(tmp_path: Path) ->
     assert [i.text for i in run(conn)[0]] == ["Grüße \x81 aus Wien"]
 
 
-def test_wrong_explicit_encoding_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "s.csv").write_bytes("Feedback\nCafé déjà\n".encode("cp1252"))
+def test_rows_not_in_the_explicit_encoding_are_reported(tmp_path: Path) -> None:
+    body = "id,Feedback\n1,Café déjà vu\n2,Plain text.\n".encode("cp1252")
+    (tmp_path / "s.csv").write_bytes(body)
     conn = make(tmp_path, path="s.csv", text_columns=["Feedback"], encoding="utf-8")
-    with pytest.raises(ConnectorError, match="not valid utf-8") as exc:
-        list(conn.fetch(None))
-    assert exc.value.hint and "encoding" in exc.value.hint
+    batches = list(conn.fetch(None))
+    assert [i.text for b in batches for i in b.items] == ["Plain text."]
+    [reject] = [r for b in batches for r in b.rejected]
+    assert reject.row == 1 and "not valid utf-8 at byte 17" in reject.reason
+    assert "encoding: auto" in reject.reason
 
 
 def test_utf8_bom_is_removed(tmp_path: Path) -> None:

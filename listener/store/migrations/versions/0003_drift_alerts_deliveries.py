@@ -6,8 +6,8 @@ per week; ``alerts`` and ``drift_runs`` hold trend alerts; ``deliveries`` replac
 ``digest_runs`` as the one claims table of the digest and the alerts (existing digest claims are
 carried over).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002_surveys
 Create Date: 2026-12-01
 """
 
@@ -18,8 +18,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002_surveys"
 branch_labels = None
 depends_on = None
 
