@@ -147,6 +147,25 @@ class NlpConfig(_Strict):
     batch_size: int = Field(default=256, ge=1)
 
 
+class DeliveryConfig(_Strict):
+    """How deliveries (the digest, alerts) are claimed and retried."""
+
+    lease: str = "5m"
+    """How long a claim on one send is held. A process that dies while sending loses its claim
+    after this: before hand-over it is retried, during hand-over it becomes uncertain."""
+
+    @field_validator("lease")
+    @classmethod
+    def _valid_lease(cls, value: str) -> str:
+        if parse_duration(value) < 1:
+            raise ValueError(f"{value!r}: a lease of under a second cannot hold a send")
+        return value
+
+    @property
+    def lease_seconds(self) -> float:
+        return parse_duration(self.lease)
+
+
 class HealthConfig(_Strict):
     """The daemon's /healthz and /metrics endpoint (off unless configured)."""
 
@@ -167,6 +186,7 @@ class ServiceConfig(_Strict):
     webhooks: WebhooksConfig | None = None
     """Pushed survey answers (off unless configured)."""
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     log_level: str = "info"
 

@@ -25,3 +25,9 @@ class ConfigError(ListenerError):
     def __init__(self, problems: list[str], hint: str | None = None) -> None:
         self.problems = problems
         super().__init__("\n".join(problems), hint)
+
+
+class UsageError(ListenerError):
+    """A command was asked for something it cannot do as given (a bad option or value)."""
+
+    exit_code = 2

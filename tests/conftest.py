@@ -74,6 +74,7 @@ def store(store_url: str) -> Iterator[Store]:
 REQUIRED_IN_CI = {
     "postgres": "LISTENER_REQUIRE_POSTGRES",
     "shared_data": "LISTENER_REQUIRE_SHARED_DATA",
+    "browser": "LISTENER_REQUIRE_BROWSER",
 }
 """Marker → the variable with which CI says: these tests must run here, a skip is a failure."""
 _skipped: dict[str, list[str]] = {marker: [] for marker in REQUIRED_IN_CI}

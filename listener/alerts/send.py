@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from functools import partial
@@ -87,18 +88,29 @@ def sinks(config: Config) -> list[Sink]:
     return out
 
 
-def send_alerts(store: Store, config: Config, weeks: Sequence[str]) -> list[Outcome]:
-    """Send every alert of ``weeks`` of the configured kinds to every sink not yet done."""
+def send_alerts(
+    store: Store, config: Config, weeks: Sequence[str], resend: str | None = None
+) -> list[Outcome]:
+    """Send every alert of ``weeks`` of the configured kinds to every sink not yet done.
+
+    ``resend``: an alert key whose uncertain or failed deliveries a person decided to repeat.
+    """
     kinds = set(config.service.alerts.kinds)
+    query = select(AlertRow).order_by(AlertRow.id)
+    query = query.where(AlertRow.key == resend) if resend else query.where(AlertRow.week.in_(weeks))
     with store.session() as session:
-        rows = list(
-            session.scalars(select(AlertRow).where(AlertRow.week.in_(weeks)).order_by(AlertRow.id))
-        )
+        rows = list(session.scalars(query))
+    repeat = set()
+    if resend:
+        done = claims.rows(store, CHANNEL, [resend])
+        repeat = {r.sink for r in done if r.status in ("uncertain", "failed")}
     outcomes = []
     for row in rows:
         if row.kind not in kinds:
             continue
         for sink in sinks(config):
+            if resend and sink.name not in repeat:
+                continue
             outcomes.append(
                 deliver(
                     store,
@@ -107,6 +119,8 @@ def send_alerts(store: Store, config: Config, weeks: Sequence[str]) -> list[Outc
                     sink.name,
                     partial(_bound, sink, row),
                     message_id=make_msgid(domain="listener.local") if sink.email else None,
+                    lease=timedelta(seconds=config.service.delivery.lease_seconds),
+                    force=bool(resend),
                 )
             )
     return outcomes

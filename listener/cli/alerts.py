@@ -5,18 +5,36 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from listener.cli.common import config_option, errors_to_exit, load, make_service, parse_week
+from listener.errors import UsageError
+
+if TYPE_CHECKING:
+    from listener.service import Service
 
 
 @click.command()
 @config_option
 @click.option("--week", default=None, help="ISO week, e.g. 2026-W47 (default: the last complete).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output for scripts.")
+@click.option(
+    "--resend",
+    "resend",
+    default=None,
+    metavar="KEY",
+    help="Send this alert again where its delivery was uncertain or failed (your decision).",
+)
 @click.pass_context
-def alerts(ctx: click.Context, config_path: Path | None, week: str | None, as_json: bool) -> None:
+def alerts(
+    ctx: click.Context,
+    config_path: Path | None,
+    week: str | None,
+    as_json: bool,
+    resend: str | None,
+) -> None:
     """The alerts of a week (evaluating it first if nobody has), and whether each was delivered."""
     from listener.alerts.record import last_complete_week
     from listener.alerts.send import alert_json, delivered_to
@@ -30,6 +48,9 @@ def alerts(ctx: click.Context, config_path: Path | None, week: str | None, as_js
         week = week or last_complete_week(now, config)
         service = make_service(config)
         service.upgrade()
+        if resend is not None:
+            _resend(service, resend)
+            return
         ensure_evaluated(service.store, config, week, now)
         with service.store.session() as session:
             from sqlalchemy import select
@@ -49,3 +70,16 @@ def alerts(ctx: click.Context, config_path: Path | None, week: str | None, as_js
         for row in rows:
             sinks = ", ".join(delivered[row.key]) or "not delivered"
             click.echo(f"- [{row.kind}] {row.summary}  ({sinks})")
+
+
+def _resend(service: Service, key: str) -> None:
+    from listener.alerts.send import send_alerts
+
+    outcomes = send_alerts(service.store, service.config, [], resend=key)
+    if not outcomes:
+        raise UsageError(
+            f"alert {key!r} has no uncertain or failed delivery to repeat",
+            hint="`listener status` lists the deliveries that need a decision",
+        )
+    for outcome in outcomes:
+        click.echo(f"{key} → {outcome.sink}: {outcome.status}")

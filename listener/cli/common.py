@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from listener.errors import ConfigError, ListenerError
+from listener.errors import ConfigError, ListenerError, UsageError
 
 if TYPE_CHECKING:
     from listener.config import Config
@@ -75,7 +75,7 @@ def parse_week(value: str | None, option: str = "--week") -> str | None:
     try:
         week_start(value)
     except ValueError as exc:
-        raise ListenerError(f"{option} {value!r} is not an ISO week", hint="e.g. 2026-W47") from exc
+        raise UsageError(f"{option} {value!r} is not an ISO week", hint="e.g. 2026-W47") from exc
     return value
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from listener.cli.common import config_option, errors_to_exit, load, make_service, parse_week
-from listener.errors import ListenerError
+from listener.errors import UsageError
 
 
 @click.command()
@@ -40,7 +40,7 @@ def digest(
     with errors_to_exit():
         week = parse_week(week)
         if preview_dir is not None and (send or force):
-            raise ListenerError(
+            raise UsageError(
                 "--preview renders only; it cannot be combined with --send or --force",
                 hint="preview first, then run `listener digest --week W --send`",
             )
@@ -49,7 +49,7 @@ def digest(
         due = due_week(now, config.tz, config.service.digest.schedule)
         week = week or due
         if preview_dir is None and week > due and not (send or force):
-            raise ListenerError(
+            raise UsageError(
                 f"the digest for {week} is not due yet (the latest due is {due})",
                 hint="add --send to send it now, or --preview DIR to look at it first",
             )

@@ -10,7 +10,7 @@ import click
 
 from listener.cli.common import config_option, errors_to_exit, load, make_service
 from listener.cli.table import format_table
-from listener.errors import ListenerError
+from listener.errors import UsageError
 
 
 @click.command()
@@ -28,7 +28,7 @@ def quarantine(
     with errors_to_exit():
         config = load(ctx, config_path)
         if source_name is not None and source_name not in {s.name for s in config.sources}:
-            raise ListenerError(
+            raise UsageError(
                 f"--source {source_name!r} is not a source in {config.path}",
                 hint=f"sources: {', '.join(s.name for s in config.sources) or 'none'}",
             )

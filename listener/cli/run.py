@@ -18,7 +18,7 @@ from listener.cli.common import (
     make_service,
     process_with_progress,
 )
-from listener.errors import ListenerError
+from listener.errors import UsageError
 
 if TYPE_CHECKING:
     from listener.service import PassResult, Service
@@ -41,7 +41,7 @@ def run(ctx: click.Context, config_path: Path | None, once: bool, as_of: datetim
     """Run the daemon (or one pass with --once)."""
     with errors_to_exit():
         if as_of is not None and not once:
-            raise ListenerError(
+            raise UsageError(
                 "--as-of only goes with --once", hint="listener run --once --as-of ..."
             )
         service = make_service(load(ctx, config_path))

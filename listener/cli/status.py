@@ -64,6 +64,22 @@ def format_status(data: dict[str, Any]) -> str:
     ]
     if aside:
         lines += ["", "quarantined records (could not be read):", *aside]
+    pending = [
+        f"  {d['channel']} {d['subject']} → {d['sink']}: {d['status']}"
+        + (f" ({d['error']})" if d["error"] else "")
+        + (NEEDS_DECISION if d["status"] == "uncertain" else "")
+        for d in data.get("deliveries", [])
+    ]
+    if pending:
+        lines += ["", "deliveries not sent:", *pending]
+    hooks = [
+        f"  {r['name']}: last delivery {_short(r['last_delivery_at'])}, {r['stored']} stored, "
+        f"{r['duplicates']} duplicates, {r['rejections']} rejected"
+        + (f" (last: {r['last_rejection']})" if r["last_rejection"] else "")
+        for r in data.get("webhooks", [])
+    ]
+    if hooks:
+        lines += ["", "webhook routes:", *hooks]
     t = data["totals"]
     lines += [
         "",
@@ -72,6 +88,12 @@ def format_status(data: dict[str, Any]) -> str:
         f"{data['schema'] or 'not created: run `listener db upgrade`'})",
     ]
     return "\n".join(lines)
+
+
+NEEDS_DECISION = (
+    " — may have arrived: check, then resend if it did not (`listener digest --week W --force`,"
+    " or `listener alerts --resend KEY`)"
+)
 
 
 def _short(value: str | None) -> str:

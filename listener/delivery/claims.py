@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from listener.store.db import Store
 from listener.store.models import DeliveryRow
@@ -176,6 +177,24 @@ def finish(
                 finished_at=now if status in DONE else None,
             )
         )
+
+
+def unsettled(session: Session) -> list[dict[str, Any]]:
+    """Deliveries that are not (yet) sent: retrying, failed, or uncertain and waiting for a
+    person's decision. What `listener status` lists under deliveries."""
+    query = select(DeliveryRow).where(DeliveryRow.status != "sent").order_by(DeliveryRow.id)
+    return [
+        {
+            "channel": row.channel,
+            "subject": row.subject,
+            "sink": row.sink,
+            "status": row.status,
+            "attempts": row.attempts,
+            "next_attempt_at": row.next_attempt_at.isoformat() if row.next_attempt_at else None,
+            "error": row.error,
+        }
+        for row in session.scalars(query)
+    ]
 
 
 def rows(store: Store, channel: str, subjects: list[str] | None = None) -> list[DeliveryRow]:

@@ -211,7 +211,7 @@ def _persona_view(
             continue
         steady.append(_steady(attribute.label, kind, figures, by_cell.get(cell, [])))
     notes = [
-        summary(f, labels)
+        summary(f, labels, warn=False).removeprefix(f"{persona.name}: ")
         for cell_key, found in by_cell.items()
         if cell_key.persona == persona.id and cell_key.attribute is None
         for f in found

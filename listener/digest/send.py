@@ -149,6 +149,7 @@ def run_digest(
         send,
         message_id=make_msgid(domain="listener.local"),
         force=force,
+        lease=timedelta(seconds=config.service.delivery.lease_seconds),
     )
     return DigestResult(week, target, outcome)
 

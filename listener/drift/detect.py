@@ -143,7 +143,8 @@ class _Week:
         self.trusted, self.degraded, self.rng = trusted, degraded, rng
         self.excluded = _isolated_spikes(state.rising, t)
         self.persona_all = np.array([c.kind is None for c in workspace.cells], dtype=bool)
-        self.inv_k = inverse_shape(workspace, range(max(0, t - DISPERSION_WEEKS), t), trusted)
+        history = range(max(0, t - DISPERSION_WEEKS), t)
+        self.inv_k = inverse_shape(workspace, history, trusted, self.excluded)
         self.sudden = self._exact("sudden", 1, ~self.persona_all)
         self.slow = self._exact("slow", config.trend_weeks, np.ones(len(workspace.cells), bool))
         self.stale = self._exact("stale", config.stale_weeks, self.persona_all)

@@ -128,7 +128,8 @@ def fit(
 ) -> Fit:
     """Rates from the ``reference`` weeks, applied to the ``test`` weeks.
 
-    ``excluded[c, w]`` leaves a cell's week out of its own baseline (an isolated spike);
+    ``excluded[c, w]`` leaves a cell's week out of its baseline and tested weeks (an isolated
+    spike, reported on its own);
     ``trusted[s, w]`` is False for source-weeks that do not exist or are degraded.
 
     A cell's rate is per voice *of the others* (the source's voices minus the cell's own
@@ -150,7 +151,8 @@ def fit(
         rate = np.where(usable, base_authors / base_volume, 0.0)
     # Degraded source-weeks are left out of the tested weeks too: a source that was down can
     # neither make a fall nor hide a rise; what it would usually have brought is recorded.
-    use = usable[:, :, None] & trusted[None, :, tst]
+    # So are a cell's isolated spikes: a spike already reported is no evidence of a trend.
+    use = usable[:, :, None] & trusted[None, :, tst] & ~excluded[:, None, tst]
     window_volume = np.where(use, volume[:, :, tst], 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         typical = np.where(usable, base_authors / np.maximum(weeks_used, 1.0), 0.0)
@@ -212,7 +214,9 @@ LOCAL_WEEKS = 4
 either side), so that slow real changes are not mistaken for noise."""
 
 
-def inverse_shape(workspace: Workspace, history: range, trusted: BoolArray) -> float:
+def inverse_shape(
+    workspace: Workspace, history: range, trusted: BoolArray, excluded: BoolArray
+) -> float:
     """Negative-binomial over-dispersion 1/k of the weekly counts (0 means Poisson).
 
     For each cell, source and trusted week of ``history``, the residual against the rate of the
@@ -223,12 +227,12 @@ def inverse_shape(workspace: Workspace, history: range, trusted: BoolArray) -> f
     weeks = np.array(list(history), dtype=int)
     if weeks.size < 3:
         return 0.0
-    keep = np.broadcast_to(trusted[None, :, weeks], workspace.authors[:, :, weeks].shape)
+    keep = trusted[None, :, weeks] & ~excluded[:, None, weeks]  # spikes are not noise
     x = np.where(keep, workspace.authors[:, :, weeks], 0.0)  # (C, S, H)
     v = np.where(keep, others_volume(workspace)[:, :, weeks], 0.0)
     cx = np.concatenate([np.zeros((*x.shape[:2], 1)), np.cumsum(x, axis=2)], axis=2)
     cv = np.concatenate([np.zeros((*v.shape[:2], 1)), np.cumsum(v, axis=2)], axis=2)
-    cn = np.concatenate([np.zeros((*keep.shape[:2], 1)), np.cumsum(keep, axis=2)], axis=2)
+    cn = np.concatenate([np.zeros((*x.shape[:2], 1)), np.cumsum(keep, axis=2)], axis=2)
     cv2 = np.concatenate([np.zeros((*v.shape[:2], 1)), np.cumsum(v**2, axis=2)], axis=2)
     h = np.arange(weeks.size)
     lo, hi = np.maximum(0, h - LOCAL_WEEKS), np.minimum(weeks.size, h + LOCAL_WEEKS + 1)

@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 
 from listener.config import Config
+from listener.delivery.claims import unsettled
 from listener.service import Service
 from listener.store import quarantine, reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
 from listener.store.items import processed_key
 from listener.store.models import SourceRow
+from listener.store.webhooks import route_status
 
 
 def current_processed_key(config: Config) -> str:
@@ -36,12 +38,16 @@ def collect_status(service: Service) -> dict[str, Any]:
         counts: dict[int, reports.SourceCounts] = {}
         total = reports.Totals(0, 0, 0)
         kept_aside: dict[str, int] = {}
+        deliveries: list[dict[str, Any]] = []
+        routes: list[dict[str, Any]] = []
     else:
         with service.store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
             counts = reports.per_source_counts(session, current_processed_key(config))
             total = reports.totals(session)
             kept_aside = quarantine.counts_per_source(session)
+            deliveries = unsettled(session)
+            routes = route_status(session)
     now = datetime.now(UTC)
     sources = []
     for source in config.sources:
@@ -67,4 +73,10 @@ def collect_status(service: Service) -> dict[str, Any]:
                 "disabled_reason": row.disabled_reason if row else None,
             }
         )
-    return {"totals": total.as_dict(), "sources": sources, **base}
+    return {
+        "totals": total.as_dict(),
+        "sources": sources,
+        "deliveries": deliveries,
+        "webhooks": routes,
+        **base,
+    }

@@ -34,14 +34,16 @@ def test_run_once_stores_evidence_and_writes_the_digest(example: Path, tmp_path:
     assert match, summary
     items, statements, evidence = map(int, match.groups())
     assert items >= 150 and statements > 0 and evidence > 0
-    eml = tmp_path / "outbox" / "digest-2026-W48.eml"
-    assert str(eml) in summary
+    eml = tmp_path / "outbox" / "digest-2026-W47.eml"  # named by the week it reports on
+    assert str(eml) in summary and "alerts: 0 for 2026-W47" in summary
     message = email.message_from_bytes(eml.read_bytes())
-    assert message["Subject"] == "Listener digest: 2026-W47"
-    html = (tmp_path / "outbox" / "digest-2026-W48.html").read_text()
-    counts = [int(n) for n in re.findall(r'<td class="n">(\d+)</td>', html)]
-    assert sum(counts) > 0, "the digest shows no evidence"
-    assert "forum.example.com" in html  # quotes link to their source
+    assert message["Subject"].startswith("Listener 2026-W47: ")
+    html = (tmp_path / "outbox" / "digest-2026-W47.html").read_text()
+    series = [
+        int(n) for n in re.findall(r'aria-label="people per week: ([\d, ]+)"', html)[0].split(", ")
+    ]
+    assert sum(series) > 0, "the digest shows no evidence"
+    assert "Chasing late payments" in html and "Steady:" in html
 
 
 def test_second_run_adds_nothing_and_says_so(example: Path) -> None:
@@ -50,7 +52,7 @@ def test_second_run_adds_nothing_and_says_so(example: Path) -> None:
     code, out, err = _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
     assert code == 0, err
     assert "nothing new: 0 items, 0 statements, 0 evidence added" in out
-    assert "digest for 2026-W48 already written" in out
+    assert "digest for 2026-W47 already written" in out
     _, second_status, _ = _run("status", "--json", "-c", str(example))
     assert json.loads(first_status)["totals"] == json.loads(second_status)["totals"]
 
@@ -123,14 +125,14 @@ def test_check_passes_on_the_example(example: Path) -> None:
 
 def test_digest_command_resends_only_when_forced(example: Path, tmp_path: Path) -> None:
     _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
-    eml = tmp_path / "outbox" / "digest-2026-W48.eml"
+    eml = tmp_path / "outbox" / "digest-2026-W47.eml"
     eml.unlink()
-    code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W48")
+    code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W47")
     assert code == 0 and "already written" in out and not eml.exists()
-    code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W48", "--force")
+    code, out, _ = _run("digest", "-c", str(example), "--week", "2026-W47", "--force")
     assert code == 0 and "written" in out and eml.exists()
     code, _, err = _run("digest", "-c", str(example), "--week", "last week")
-    assert code == 1 and "not an ISO week" in err
+    assert code == 2 and "not an ISO week" in err
 
 
 def test_rescore_after_a_personas_change_replaces_evidence(example: Path) -> None:

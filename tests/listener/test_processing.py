@@ -110,6 +110,8 @@ def test_an_item_edited_while_the_nlp_runs_stays_pending(
         pending = [
             _Pending(
                 r.id,
+                r.source_id,
+                r.author_hash,
                 r.title,
                 r.text,
                 r.prompt,

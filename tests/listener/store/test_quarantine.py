@@ -114,7 +114,7 @@ def test_status_and_the_quarantine_command_show_them(tmp_path: Path) -> None:
     assert "ragged row: 6 fields where the header has 4" in table.output
     assert "3 quarantined records" in table.output
     unknown = cli.invoke(main, ["quarantine", *args, "--source", "nope"])
-    assert unknown.exit_code == 1 and "'nope' is not a source" in unknown.output
+    assert unknown.exit_code == 2 and "'nope' is not a source" in unknown.output
     status = cli.invoke(main, ["status", *args, "--json"])
     assert json.loads(status.output)["sources"][0]["quarantined"] == 3
     status_text = cli.invoke(main, ["status", *args]).output

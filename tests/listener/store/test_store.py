@@ -13,7 +13,7 @@ from connectors.base import RawItem
 from listener.store import sources as source_state
 from listener.store.db import Store, current_revision, head_revision
 from listener.store.items import ingest_batch
-from listener.store.models import Base, DigestRunRow, ItemRow, SourceRow
+from listener.store.models import Base, DeliveryRow, ItemRow, SourceRow
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -149,17 +149,18 @@ def test_permanent_failure_disables_until_the_config_changes(store: Store) -> No
         assert source_state.may_run(changed, NOW).open
 
 
-def test_digest_claim_is_unique_per_week(store: Store) -> None:
+def test_a_delivery_row_is_unique_per_channel_subject_and_sink(store: Store) -> None:
     from sqlalchemy.exc import IntegrityError
 
+    def row(sink: str) -> DeliveryRow:
+        return DeliveryRow(
+            channel="digest", subject="2026-W47", sink=sink, status="pending", created_at=NOW
+        )
+
     with store.session() as session:
-        session.add(
-            DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW)
-        )
+        session.add_all([row("email"), row("outbox")])  # another sink is another claim
     with pytest.raises(IntegrityError), store.session() as session:
-        session.add(
-            DigestRunRow(week="2026-W48", audience="default", status="claimed", claimed_at=NOW)
-        )
+        session.add(row("email"))
 
 
 def test_exclusive_is_held_across_engines_like_across_processes(store: Store) -> None:
