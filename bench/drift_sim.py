@@ -4,7 +4,8 @@ Each workspace is 40 attributes x 26 weeks over three sources with volumes of th
 (about two thirds of the voices, with 1–2 week outages that cut the total by about 60 %), a
 survey that arrives in waves, and a steady feed. Attribute base rates are log-uniform in 0.5–30
 distinct authors a week, split over the sources unevenly; weekly counts are mildly
-over-dispersed (a gamma-Poisson mixture with a coefficient of variation of 0.15). Drift runs
+over-dispersed (a gamma-Poisson mixture: the rate varies by 10 % from week to week, so the
+variance is 1.1x Poisson at 10 a week and 1.3x at 30). Drift runs
 inject, into half of the attributes, one of: a one-week spike (x2 or x3), a slow climb (+15 % a
 week for 6 weeks, then holding), a gradual fade (-18 % a week for 6 weeks, to x0.3, then
 holding: the climb's multiplicative mirror) or a level
@@ -24,7 +25,7 @@ ATTRIBUTES = 40
 SOURCES = ("forum", "survey", "feed")
 FIRST_SCORED_WEEK = 12
 SHAPES = ("spike_x2", "spike_x3", "slow_climb", "gradual_fade", "level_shift")
-DISPERSION_CV = 0.15
+DISPERSION_CV = 0.10
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ def simulate(seed: int, drift: bool) -> Simulated:
         weeks=[f"2026-W{w + 1:02d}" for w in range(WEEKS)],
         sources=list(SOURCES),
         cells=cells,
-        volume=volume,
+        # voices with any statement: those about other things, and each cell's own authors
+        volume=volume + authors.sum(axis=0),
         authors=authors,
         mentions=mentions,
         unhealthy=unhealthy,

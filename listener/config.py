@@ -96,10 +96,21 @@ class DigestConfig(_Strict):
     schedule: str = "mon 08:00"
     recipients: list[str] = Field(default_factory=list)
     outbox: Path = Path("outbox")
-    weeks: int = Field(default=8, ge=2, le=52)
-    """How many weeks of history the digest shows and compares against."""
+    weeks: int = Field(default=8, ge=2, le=26)
+    """How many weeks the digest's charts show (the drift baseline is ``drift.baseline_weeks``)."""
     quotes: int = Field(default=3, ge=0, le=10)
-    subject: str = "Listener digest: {week}"
+    """Verbatim quotes per moving line and per emerging theme."""
+    subject: str = "Listener {week}: {headline}"
+    """``{week}`` is the week reported on, ``{headline}`` the top one or two changes."""
+
+    @field_validator("subject")
+    @classmethod
+    def _valid_subject(cls, value: str) -> str:
+        try:
+            value.format(week="2026-W47", headline="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"{value!r}: only {{week}} and {{headline}} can be filled in") from exc
+        return value
 
     @field_validator("schedule")
     @classmethod

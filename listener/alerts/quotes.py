@@ -13,7 +13,6 @@ from typing import Any
 
 from listener.store.series import QuoteRow
 
-SURVEY_TYPES = frozenset({"survey_file", "typeform", "webhook"})
 MAX_QUOTE_CHARS = 400
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w+])\+?\d(?:[\s().-]*\d){6,14}(?!\w)")
@@ -56,13 +55,13 @@ def as_dict(row: QuoteRow) -> dict[str, Any]:
     text = mask(" ".join(row.text.split()))
     if len(text) > MAX_QUOTE_CHARS:
         text = text[: MAX_QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
-    survey = row.source_type in SURVEY_TYPES
+    survey = row.survey or {}
     return {
         "text": text,
         "date": row.created_at.date().isoformat() if row.created_at else None,
         "source": row.source,
-        "url": None if survey else row.url,
-        "survey": row.source if survey else None,
-        "question": row.title if survey else None,
-        "response_id": row.external_id.split(":", 1)[0] if survey else None,
+        "url": row.url,
+        "survey": survey.get("survey"),
+        "question": survey.get("question"),
+        "response_id": survey.get("response_id"),
     }

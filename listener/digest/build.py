@@ -24,7 +24,6 @@ from listener.store import sources as source_state
 from listener.store.models import AlertRow, SourceRow
 from listener.weeks import shift
 
-QUOTES_PER_MOVER = 3
 MAX_CHANGES = 12
 
 
@@ -127,7 +126,7 @@ def build_digest(session: Session, config: Config, week: str, since: str | None 
     evaluated = Evaluated(session, config, analysis)
     labels = evaluated.labels
     result = analysis.persona
-    chart_weeks = analysis.weeks[-(drift.baseline_weeks + 1) :]
+    chart_weeks = analysis.weeks[-config.service.digest.weeks :]
     since = since or week
     by_cell: dict[CellKey, list[Finding]] = {}
     for f in result.findings:
@@ -141,19 +140,17 @@ def build_digest(session: Session, config: Config, week: str, since: str | None 
             labels.cell(f.cell),
             f.cell.kind or "pain",
             summary(f, labels),
-            evaluated.quotes(f),
+            evaluated.quotes(f, config.service.digest.quotes),
         )
         for f in analysis.emerging
     ]
     rows = _alert_rows(session, since, week)
     changes = [row.summary if row.week == week else f"{row.week}: {row.summary}" for row in rows]
     heads = [str(row.detail.get("headline", "")) for row in rows if row.week == week][:2]
-    subject = (
-        f"Listener {week}: " + "; ".join(heads)
-        if heads
-        else f"Listener {week}: "
-        + ("no data this week" if result.no_data else "no significant change")
+    headline = "; ".join(heads) or (
+        "no data this week" if result.no_data else "no significant change"
     )
+    subject = config.service.digest.subject.format(week=week, headline=headline)
     return Digest(
         week=week,
         since=since,
@@ -188,6 +185,7 @@ def _persona_view(
     labels: Labels,
 ) -> PersonaView:
     persona = config.personas.get(persona_id)
+    shown, quotes = config.service.digest.weeks, config.service.digest.quotes
     whole = cells.get(CellKey(persona.id, None, None))
     movers: list[Mover] = []
     steady: list[Steady] = []
@@ -203,13 +201,14 @@ def _persona_view(
                     kind=kind,
                     finding=f.kind,
                     sentence=summary(f, labels, warn=False),  # its section says it
-                    series=figures.series if figures else (),
-                    quotes=evaluated.quotes(f, QUOTES_PER_MOVER),
+                    series=figures.series[-shown:] if figures else (),
+                    quotes=evaluated.quotes(f, quotes),
                     incomplete=_incomplete(figures),
                 )
             )
             continue
-        steady.append(_steady(attribute.label, kind, figures, by_cell.get(cell, [])))
+        baseline = config.service.drift.baseline_weeks
+        steady.append(_steady(attribute.label, kind, figures, by_cell.get(cell, []), baseline))
     notes = [
         summary(f, labels, warn=False).removeprefix(f"{persona.name}: ")
         for cell_key, found in by_cell.items()
@@ -221,7 +220,7 @@ def _persona_view(
         id=persona.id,
         name=persona.name,
         negative=persona.negative,
-        series=whole.series if whole else (),
+        series=whole.series[-shown:] if whole else (),
         this_week=whole.authors if whole else 0,
         movers=sorted(movers, key=lambda m: (not m.up, m.label)),
         steady=steady,
@@ -229,10 +228,12 @@ def _persona_view(
     )
 
 
-def _steady(label: str, kind: str, figures: CellWeek | None, withheld: list[Finding]) -> Steady:
+def _steady(
+    label: str, kind: str, figures: CellWeek | None, withheld: list[Finding], weeks: int
+) -> Steady:
     if figures is None:
         return Steady(label, kind, 0.0, None)
-    series = figures.series[:-1] or figures.series
+    series = figures.series[-(weeks + 1) : -1] or figures.series  # the baseline weeks
     per_week = sum(series) / len(series) if series else 0.0
     notes = [f"a fall is not claimed: {withheld[0].withheld}"] if withheld else []
     incomplete = _incomplete(figures)

@@ -44,7 +44,7 @@ from listener.drift.stats import (
     detectable_ratio,
 )
 
-FAMILIES = (("sudden",), ("slow", "cusum_up", "cusum_down"), ("stale_slow", "stale_none"))
+FAMILIES = (("sudden",), ("trend_up", "trend_down"), ("stale_slow", "stale_none"))
 """Benjamini–Hochberg families: this week's changes, the trends, the stale personas. Each answers
 its own question, and FDR is controlled within each (with max_p bounding every single test)."""
 MAX_SPIKE_RUN = 2
@@ -52,6 +52,8 @@ MAX_SPIKE_RUN = 2
 DISPERSION_WEEKS = 26
 """Weeks of history the over-dispersion is estimated from (more than a baseline: it is one
 number for all cells, and a steadier estimate than eight weeks give)."""
+SERIES_WEEKS = 26
+"""Weeks of each cell's series kept for charts (the digest shows the last few)."""
 CUSUM_FLOOR = 1.0
 """CUSUM statistics at or below this are not bootstrapped: their p-value is far above any FDR
 level (they count as p = 1, which cannot change which other tests BH rejects)."""
@@ -149,14 +151,28 @@ class _Week:
         self.slow = self._exact("slow", config.trend_weeks, np.ones(len(workspace.cells), bool))
         self.stale = self._exact("stale", config.stale_weeks, self.persona_all)
         self.cusum_up, self.cusum_down = self._cusum()
+        # A trend is claimed when both views of it agree: the pooled window and the CUSUM.
+        # The larger of their p-values is a valid p-value for "both" (an intersection-union
+        # test), and noise that fools one of them rarely fools the other.
+        ones = np.ones(len(workspace.cells))
+        slow = self.slow
+        self.trend_up = _Test(
+            "trend_up", slow.fitted, slow.first, np.maximum(slow.p_up, self.cusum_up.p_up), ones
+        )
+        self.trend_down = _Test(
+            "trend_down",
+            slow.fitted,
+            slow.first,
+            ones,
+            np.maximum(slow.p_down, self.cusum_down.p_down),
+        )
         testable = self.sudden.fitted.usable.any(axis=1) & (
             (self.sudden.fitted.observed_total + self.sudden.fitted.baseline_total) > 0
         )
         family = {
             "sudden": np.where(testable & ~self.persona_all, self.sudden.p_two_sided, np.nan),
-            "slow": np.where(testable & ~self.persona_all, self.slow.p_two_sided, np.nan),
-            "cusum_up": np.where(testable & ~self.persona_all, self.cusum_up.p_up, np.nan),
-            "cusum_down": np.where(testable & ~self.persona_all, self.cusum_down.p_down, np.nan),
+            "trend_up": np.where(testable & ~self.persona_all, self.trend_up.p_up, np.nan),
+            "trend_down": np.where(testable & ~self.persona_all, self.trend_down.p_down, np.nan),
             "stale_slow": np.where(testable & self.persona_all, self.slow.p_down, np.nan),
             "stale_none": np.where(testable & self.persona_all, self.stale.p_down, np.nan),
         }
@@ -296,18 +312,12 @@ class _Week:
     def _trend(self, c: int, cell: CellKey) -> list[Finding]:
         config = self.config
         up_ratio, down_ratio = config.trend_min_ratio, config.trend_max_ratio
-        for test, q in (
-            (self.slow, self.q["slow"][c]),
-            (self.cusum_up, self.q["cusum_up"][c]),
-            (self.cusum_down, self.q["cusum_down"][c]),
-        ):
-            if not q <= config.fdr:
-                continue
-            if test.name != "cusum_down" and self._passes(test, c, True, up_ratio, 0):
-                return [self._finding("trend_up", c, cell, test, q, up=True)]
-            if test.name != "cusum_up" and self._passes(test, c, False, 0, down_ratio):
-                found = self._finding("trend_down", c, cell, test, q, up=False)
-                return [self._withheld(found, c, test)]
+        q_up, q_down = self.q["trend_up"][c], self.q["trend_down"][c]
+        if q_up <= config.fdr and self._passes(self.trend_up, c, True, up_ratio, 0):
+            return [self._finding("trend_up", c, cell, self.trend_up, q_up, up=True)]
+        if q_down <= config.fdr and self._passes(self.trend_down, c, False, 0, down_ratio):
+            found = self._finding("trend_down", c, cell, self.trend_down, q_down, up=False)
+            return [self._withheld(found, c, self.trend_down)]
         return []
 
     def _stale(self, c: int, cell: CellKey) -> list[Finding]:
@@ -363,7 +373,7 @@ class _Week:
         fitted, t = self.sudden.fitted, self.t
         tested = max(1, int(np.count_nonzero(~np.isnan(self.q["sudden"]))))
         phi, share = fitted.phi(self.inv_k), fitted.share
-        start = max(0, t - self.config.baseline_weeks)
+        start = max(0, t - SERIES_WEEKS + 1)
         out: dict[CellKey, CellWeek] = {}
         for c, cell in enumerate(self.ws.cells):
             q = self.q["sudden"][c]

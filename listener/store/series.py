@@ -166,6 +166,8 @@ class QuoteRow:
     score: float
     item_id: int
     week: str
+    survey: dict[str, str] | None = None
+    """A survey answer's {survey, question, question_id, response_id}."""
 
 
 def attribute_quotes(
@@ -210,6 +212,7 @@ def attribute_quotes(
             ranked.c.score,
             ranked.c.item_id,
             ranked.c.week,
+            ItemRow.survey,
         )
         .join(StatementRow, StatementRow.id == ranked.c.statement_id)
         .join(ItemRow, ItemRow.id == ranked.c.item_id)
@@ -256,6 +259,7 @@ def theme_quotes(
             ItemRow.created_at,
             ranked.c.item_id,
             ranked.c.week,
+            ItemRow.survey,
         )
         .join(StatementRow, StatementRow.id == ranked.c.id)
         .join(ItemRow, ItemRow.id == ranked.c.item_id)
@@ -263,8 +267,22 @@ def theme_quotes(
         .where(ranked.c.rank <= limit * 4)
     )
     out: dict[str, list[QuoteRow]] = {}
-    for theme, text, url, name, type_, ext, title, created, item_id, week in session.execute(query):
+    for (
+        theme,
+        text,
+        url,
+        name,
+        type_,
+        ext,
+        title,
+        created,
+        item_id,
+        week,
+        survey,
+    ) in session.execute(query):
         out.setdefault(theme, []).append(
-            QuoteRow("", theme, text, url, name, type_, ext, title, created, 1.0, item_id, week)
+            QuoteRow(
+                "", theme, text, url, name, type_, ext, title, created, 1.0, item_id, week, survey
+            )
         )
     return out
