@@ -162,39 +162,36 @@ class Daemon:
         return abandoned
 
     def _start_servers(self) -> list[HealthServer | WebhookServer]:
-        """The health endpoint and the webhook receiver (on its port or its own), if configured."""
-        service = self.service.config.service
-        receiver = Receiver(service.webhooks, self.service.store) if service.webhooks else None
-        servers: list[HealthServer | WebhookServer] = []
-        shared = (
-            receiver if service.webhooks is not None and service.webhooks.port is None else None
-        )
-        if service.health is not None:
-            from listener.health.status import collect_status
+        """The health endpoint and the webhook receiver (on its port or its own), if configured.
 
+        Started before any job runs, so a port already in use fails the start cleanly.
+        """
+        from listener.health.status import collect_status
+
+        health, hooks = self.service.config.service.health, self.service.config.service.webhooks
+        receiver = Receiver(hooks, self.service.store) if hooks is not None else None
+        shared = receiver if hooks is not None and hooks.port is None else None
+        servers: list[HealthServer | WebhookServer] = []
+        if health is not None:
             servers.append(
                 _listen(
                     "health",
-                    service.health.host,
-                    service.health.port,
+                    health.host,
+                    health.port,
                     lambda: HealthServer(
-                        service.health.host,  # type: ignore[union-attr]
-                        service.health.port,  # type: ignore[union-attr]
+                        health.host,
+                        health.port,
                         status=lambda: collect_status(self.service),
                         alive=lambda: self.scheduler.running and not self.stop.is_set(),
                         receiver=shared,
                     ),
                 )
             )
-        if receiver is not None and shared is None:
-            hooks = service.webhooks
-            assert hooks is not None and hooks.port is not None
+        if receiver is not None and hooks is not None and hooks.port is not None:
+            port = hooks.port
             servers.append(
                 _listen(
-                    "webhooks",
-                    hooks.host,
-                    hooks.port,
-                    lambda: WebhookServer(receiver, hooks.host, hooks.port),  # type: ignore[arg-type]
+                    "webhooks", hooks.host, port, lambda: WebhookServer(receiver, hooks.host, port)
                 )
             )
         for server in servers:

@@ -87,15 +87,11 @@ class Evaluated:
 
     def quotes(self, finding: Finding, limit: int = QUOTES_PER_ALERT) -> list[dict[str, Any]]:
         if finding.cell.persona == "":
-            return self.theme_quotes.get(_theme_cell(finding.cell), [])[:limit]
+            return self.theme_quotes.get(finding.cell, [])[:limit]
         window = _weeks_between(self.analysis.weeks, finding.window)
         return cell_quotes(self._session, self.personas, [finding.cell], window, limit).get(
             finding.cell, []
         )
-
-
-def _theme_cell(cell: CellKey) -> CellKey:
-    return CellKey(cell.persona, cell.attribute, cell.kind)
 
 
 def _weeks_between(weeks: Sequence[str], window: tuple[str, str]) -> list[str]:

@@ -99,8 +99,8 @@ def summary(f: Finding, labels: Labels, warn: bool = True) -> str:
             f"({before}), {q}"
         )
     else:  # segment_drift
-        outside = f.detail.get("outside", f.count)
-        total = outside + f.detail.get("inside", 0)  # type: ignore[operator]
+        outside = f.count
+        total = outside + int(f.baseline)  # baseline holds the inside count for this kind
         persona = labels.persona_name(f.cell) or f.cell.persona
         where = f", mostly {f.cell.segment}" if f.cell.segment else ""
         text = (
