@@ -62,7 +62,7 @@ DETECTORS: dict[str, tuple[Callable[[Simulated, Any], list[Alert]], Sequence[Any
     # grids ordered from the strictest setting to the loosest
     "listener": (
         ours,
-        [(f, p) for f in (0.1, 0.2, 0.3) for p in (0.002, 0.005, 0.01, 0.02)],
+        [(0.1, 0.005), (0.2, 0.005), (0.2, 0.01), (0.3, 0.01), (0.3, 0.02), (0.3, 0.05)],
     ),
     "peak (mean+k·sd)": (peak, [8.0, 6.0, 5.0, 4.0, 3.5, 3.0, 2.5, 2.0]),
     "cusum alone": (cusum, [40.0, 30.0, 20.0, 14.0, 10.0, 8.0, 6.0, 4.0]),

@@ -54,6 +54,9 @@ DISPERSION_WEEKS = 26
 number for all cells, and a steadier estimate than eight weeks give)."""
 SERIES_WEEKS = 26
 """Weeks of each cell's series kept for charts (the digest shows the last few)."""
+MAX_BASELINE_WEEKS = 26
+"""How far back a bursty source's baseline may reach."""
+BURST_REACH = 0.5
 CUSUM_FLOOR = 1.0
 """CUSUM statistics at or below this are not bootstrapped: their p-value is far above any FDR
 level (they count as p = 1, which cannot change which other tests BH rejects)."""
@@ -187,15 +190,36 @@ class _Week:
 
     def _fit(self, length: int) -> tuple[Fit, int]:
         first = max(0, self.t - length + 1)
+        reach = range(max(0, first - MAX_BASELINE_WEEKS), first)
         fitted = fit(
             self.ws,
-            self._reference(first),
+            reach,
             range(first, self.t + 1),
             self.excluded,
-            self.trusted,
+            self.trusted & self._baseline_weeks(first, length, reach),
             self.config.min_baseline_weeks,
         )
         return fitted, first
+
+    def _baseline_weeks(self, first: int, length: int, reach: range) -> BoolArray:
+        """(S, W) the baseline weeks of each source: the ``baseline_weeks`` before the tested
+        ones, and for a source whose volume comes in bursts (a survey's waves) further back,
+        until its baseline holds half the volume a steady source's would, relative to the
+        tested weeks (one wave in eight weeks says little about the next wave)."""
+        volume = self.ws.volume
+        chosen = np.zeros(volume.shape, dtype=bool)
+        chosen[:, first : self.t + 1] = True  # the tested weeks themselves
+        tested = volume[:, first : self.t + 1].sum(axis=1)
+        need = BURST_REACH * self.config.baseline_weeks / max(1, length) * tested
+        for s in range(volume.shape[0]):
+            held = 0.0
+            for back, w in enumerate(reversed(reach)):
+                if back >= self.config.baseline_weeks and held >= need[s]:
+                    break
+                chosen[s, w] = True
+                if self.trusted[s, w]:
+                    held += volume[s, w]
+        return chosen
 
     def _exact(self, name: str, length: int, cells: BoolArray) -> _Test:
         fitted, first = self._fit(length)
