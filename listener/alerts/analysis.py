@@ -52,7 +52,8 @@ class Analysis:
 def analyse(session: Session, personas: PersonaSet, drift: DriftConfig, week: str) -> Analysis:
     weeks = weeks_ending(week, HISTORY_WEEKS)
     frame = Frame(session, weeks)
-    persona = _last(evaluate(persona_workspace(session, frame, personas), drift), week, frame)
+    cells = persona_workspace(session, frame, personas, drift.segment_tags)
+    persona = _last(evaluate(cells, drift), week, frame)
     recent = weeks[-drift.trend_weeks :]
     workspace, groups = theme_workspace(session, frame, recent, drift.emerging_min_authors)
     emerging: list[Finding] = []

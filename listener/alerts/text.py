@@ -8,7 +8,7 @@ week does not read as a rise. Every sentence names the people (distinct authors)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from listener.drift.model import CellKey, Finding
 from listener.personas import PersonaSet
@@ -31,6 +31,9 @@ class Labels:
             return f"{persona.name}: all {_plural(cell.kind)}"
         for _, attribute in persona.attributes():
             if attribute.id == cell.attribute:
+                if cell.segment and cell.segment.count("=") == 1:
+                    tag, value = cell.segment.split("=")
+                    return f"{attribute.label} ({tag.replace('_', ' ')} {value})"
                 return attribute.label
         return cell.attribute
 
@@ -71,7 +74,8 @@ def weeks_span(f: Finding) -> str:
 
 def summary(f: Finding, labels: Labels, warn: bool = True) -> str:
     """The sentence a marketer reads (``warn``: say so when it is a negative persona growing)."""
-    label = labels.cell(f.cell)
+    plain = f.kind == "segment_drift"  # its segment is the point of the sentence, named below
+    label = labels.cell(replace(f.cell, segment=None) if plain else f.cell)
     mentions = f"{f.mentions} mention{'s' if f.mentions != 1 else ''} from {people(f.count)}"
     usual = f"the usual ({f.expected:.1f} expected)"
     q = q_text(f.q_value)

@@ -8,6 +8,7 @@ history the runner keeps.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -79,13 +80,30 @@ class Frame:
         )
 
 
-def persona_workspace(session: Session, frame: Frame, personas: PersonaSet) -> Workspace:
+def persona_workspace(
+    session: Session, frame: Frame, personas: PersonaSet, segment_tags: Sequence[str] = ()
+) -> Workspace:
+    """Every persona cell, plus one per attribute and value of each of ``segment_tags``."""
     cells = persona_cells(personas)
     weeks = frame.weeks
     rows: list[tuple[CellKey, series.CountRow]] = []
+    known = set(cells)
     for row in series.attribute_counts(session, weeks):
         persona, attribute, kind = row.key
         rows.append((CellKey(persona, attribute, kind), row))
+    if segment_tags:
+        extra: set[CellKey] = set()
+        for row in series.attribute_segment_counts(session, weeks):
+            persona, attribute, kind, segment_key = row.key
+            if CellKey(persona, attribute, kind) not in known:
+                continue  # an attribute the personas no longer have
+            segment = json.loads(segment_key)
+            for tag in segment_tags:
+                if tag in segment:
+                    cell = CellKey(persona, attribute, kind, f"{tag}={segment[tag]}")
+                    extra.add(cell)
+                    rows.append((cell, row))
+        cells = cells + sorted(extra)
     for row in series.persona_counts(session, weeks, by_kind=True):
         persona, kind = row.key
         rows.append((CellKey(persona, None, kind), row))

@@ -75,6 +75,9 @@ class DriftConfig(BaseModel):
     segment_min_authors: int = Field(default=5, ge=2)
     segment_min_share: float = Field(default=0.6, gt=0.5, lt=1)
     """Segment drift: at least this share of a cell's recent authors are outside its persona."""
+    segment_tags: list[str] = Field(default_factory=list)
+    """Segment tags (e.g. company_size) whose values get series of their own, so a change in one
+    segment shows; each adds tests, so name only the tags that matter."""
     simulations: int = Field(default=2000, ge=100)
     """Bootstrap draws per CUSUM p-value."""
     seed: int = 20261123

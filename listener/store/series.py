@@ -71,6 +71,26 @@ def attribute_counts(session: Session, weeks: Sequence[str]) -> list[CountRow]:
     return _counts(session, query, 3)
 
 
+def attribute_segment_counts(session: Session, weeks: Sequence[str]) -> list[CountRow]:
+    """Per (persona, attribute, kind, segment JSON) × source × week, for per-segment series."""
+    e = EvidenceRow
+    query = (
+        select(
+            e.persona_id,
+            e.attribute_id,
+            e.kind,
+            e.segment_key,
+            e.source_id,
+            e.week,
+            func.count(e.author_key.distinct()),
+            func.count(),
+        )
+        .where(e.week.in_(weeks))
+        .group_by(e.persona_id, e.attribute_id, e.kind, e.segment_key, e.source_id, e.week)
+    )
+    return _counts(session, query, 4)
+
+
 def persona_counts(session: Session, weeks: Sequence[str], by_kind: bool) -> list[CountRow]:
     """Per persona (and kind, when ``by_kind``) × source × week: distinct authors over all of
     its attributes, for roll-ups and stale personas."""
