@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 
 from listener.nlp.features import hash_string, hashes
+from listener.nlp.versions import RULES_VERSION
 
-RULES_VERSION = "r2"
+__all__ = ["NEUTRAL", "RULES_VERSION", "SKIP", "Verdict", "judge"]
 
 
 _INFO_STARTS = hashes(
@@ -26,12 +27,17 @@ _REQUEST_FILLERS = hashes("you u ya guys please pls plz")
 _REQUEST_VERBS = hashes(
     "add make include implement support allow enable bring provide let fix offer give consider"
 )
+_REPAIR_VERBS = hashes("fix repair resolve sort")
+"""Asking for a repair reports a fault: "please fix the export" is a pain, not a wish."""
+_PLEASE = hashes("please pls plz kindly")
+_WHY = hash_string("why")
 _QUESTION = hash_string("?")
 _PAIN_CUES = hashes(
     "crash crashes crashed crashing bug bugs buggy broken error errors fail fails failed failing "
     "freeze freezes froze freezing stuck slow lag laggy annoying annoyed frustrating frustrated "
     "terrible awful horrible useless worst hate hated problem problems issue issues wrong "
-    "unable lost lose loses why"
+    "unable lost lose loses cancelled canceled declined charged suspended missing late delayed "
+    "damaged refused expired"
 )
 _DENIALS = (
     re.compile(
@@ -40,6 +46,10 @@ _DENIALS = (
         r"|errors?|glitch(es)?)\b"
     ),
     re.compile(r"\bnothing (is |was )?(wrong|bad|broken)\b"),
+    re.compile(
+        r"\b(is|was|are|were|has been|have been|'s)( never|n'?t| not| no longer)( really| ever)?"
+        r"( been)?( an?| any)?( real| big| major)? (problems?|issues?|concerns?|worry)\b"
+    ),
     re.compile(r"\b(never|not once|hasn'?t|has not|didn'?t|did not) (\w+ )?(crash|fail|froze|lag)"),
     re.compile(r"\bworks? (just )?(fine|great|perfectly|flawlessly)\b"),
 )
@@ -105,7 +115,9 @@ NEUTRAL = Verdict()
 
 
 # Cheap first looks: a sentence without any of these words needs none of the patterns above.
-_DENIAL_WORDS = hashes("no zero not n't never without nothing hasnt didnt work works")
+_DENIAL_WORDS = hashes(
+    "no zero not n't never without nothing hasnt didnt work works isnt wasnt longer"
+)
 _SARCASM_WORDS = hashes(
     "great thanks thank wonderful awesome love lovely nice brilliant fantastic perfect just yeah "
     "oh said another again"
@@ -128,9 +140,16 @@ def judge(text: str, words: list[int], has_alpha: bool) -> Verdict:
     is_question = words[-1] == _QUESTION
     request = _is_request(words)
     cap_pain = cap_aspiration = pain = False
+    complaint_question = _WHY in words and not _PAIN_CUES.isdisjoint(words)
     if is_question and words[0] in _INFO_STARTS and not request:
-        cap_pain = not (words[0] in _WHY_HOW and not _PAIN_CUES.isdisjoint(words))
+        cap_pain = not (
+            words[0] in _WHY_HOW and (words[0] == _WHY or not _PAIN_CUES.isdisjoint(words))
+        )
         cap_aspiration = True
+    if is_question and complaint_question:
+        cap_pain, pain = False, True  # "can you tell me why my order was cancelled?"
+    if _asks_for_repair(words):
+        return Verdict(cap_aspiration=True, pain=True)
     lowered = ""
     if not _DENIAL_WORDS.isdisjoint(words):
         lowered = text.lower()
@@ -168,6 +187,18 @@ def _is_request(words: list[int]) -> bool:
         return False
     rest = [w for w in words[1:6] if w not in _REQUEST_FILLERS]
     return bool(rest) and rest[0] in _REQUEST_VERBS
+
+
+def _asks_for_repair(words: list[int]) -> bool:
+    """ "Please fix the export", "fix this asap", "can you fix it?", "pls sort out the refund"."""
+    if not words:
+        return False
+    if words[0] in _REPAIR_VERBS:
+        return True
+    for i, w in enumerate(words[:-1]):
+        if w in _PLEASE and not _REPAIR_VERBS.isdisjoint(words[i + 1 : i + 3]):
+            return True
+    return _is_request(words) and not _REPAIR_VERBS.isdisjoint(words[1:4])
 
 
 def _asserted(pattern: re.Pattern[str], lowered: str) -> bool:
