@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import TfidfClassifier, grep_pattern
 
 from listener.analysis import Analyser
+from listener.analysis.analyser import SEMANTIC_FLOOR
 from listener.matching import PersonaMatcher
 from listener.nlp import Extractor
 from listener.nlp.datasets import (
@@ -38,6 +39,7 @@ from listener.nlp.datasets import (
     load_examples,
 )
 from listener.nlp.train_classifier import is_dev, set_weights
+from listener.nlp.train_semantic import sample as sample_by_hash
 from listener.nlp.types import KINDS
 from listener.personas import PersonaSet, load_personas
 
@@ -45,6 +47,12 @@ LINKING = Path(__file__).resolve().parent / "linking"
 APP_REVIEWS = {"urr", "google_play"}
 Found = list[dict[str, set[str]]]
 """Per example: kind → attributes with evidence (the empty string: a statement of the kind)."""
+
+
+def sample(examples: list[Example], per_set: int) -> list[Example]:
+    urr = [ex for ex in examples if ex.dataset == "urr"]
+    rest = sample_by_hash([ex for ex in examples if ex.dataset != "urr"], per_set)
+    return urr + rest
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -66,10 +74,16 @@ def run_path(analyser: Analyser, texts: list[str]) -> tuple[Found, float]:
     return found, len(texts) / (time.perf_counter() - start)
 
 
-def build(path: str, personas: PersonaSet, classifier: Path | None) -> Analyser:
-    if path == "semantic":
+def build(
+    path: str, personas: PersonaSet, classifier: Path | None, floor: float | None = None
+) -> Analyser:
+    if path.startswith("semantic"):
+        # "semantic": the quality path; "semantic-detect": its sentence head without
+        # embedding-based persona matching (to see what each half earns)
         extractor = Extractor(classifier=classifier, semantic=True)
-        return Analyser(extractor, PersonaMatcher(personas, extractor.nlp, semantic=True))
+        matching = path == "semantic"
+        matcher = PersonaMatcher(personas, extractor.nlp, semantic=matching)
+        return Analyser(extractor, matcher, semantic_floor=floor or SEMANTIC_FLOOR)
     extractor = Extractor(classifier=classifier)
     return Analyser(extractor, PersonaMatcher(personas, extractor.nlp))
 
@@ -186,8 +200,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=["heldout", "dev"], default="heldout")
     parser.add_argument("--paths", default="default", help="comma-separated: default,semantic")
     parser.add_argument("--classifier", type=Path, default=None)
+    parser.add_argument("--semantic-floor", type=float, default=None, help="for dev experiments")
     parser.add_argument("--misses", type=int, default=0, help="misses to print per class and set")
     parser.add_argument("--json", type=Path, default=None, help="also write the tables here")
+    parser.add_argument(
+        "--sample",
+        type=int,
+        default=0,
+        help="at most N rows per data set (by hash; URR keeps all for linking): the semantic "
+        "path embeds every sentence, about 100 a second on one core",
+    )
     args = parser.parse_args(argv)
 
     everything = load_examples(args.data, handwritten=handwritten_dir())
@@ -197,18 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         tune = [ex for ex in tune if not is_dev(ex)]
     else:
         examples = [ex for ex in everything if ex.split == "heldout"]
+    if args.sample:
+        examples = sample(examples, args.sample)
     personas = load_personas(LINKING / "personas.mobile-app.yaml")
     paths = [p for p in args.paths.split(",") if p]
     found: dict[str, Found] = {}
     speed: dict[str, float] = {}
     for path in paths:
-        analyser = build(path, personas, args.classifier)
+        analyser = build(path, personas, args.classifier, args.semantic_floor)
         print(f"path {path}: {analyser.version}", flush=True)
         found[path], speed[path] = run_path(analyser, [ex.text for ex in examples])
     baseline = tfidf_baseline(tune, examples)
     detection = detection_table(examples, found, baseline)
 
-    print(f"\ndetection on the {args.split} split ({len(examples)} rows); P R F1 per path")
+    what = f", at most {args.sample} per set" if args.sample else ""
+    print(f"\ndetection on the {args.split} split ({len(examples)} rows{what}); P R F1 per path")
     head = "".join(f"{p:>19}" for p in [*paths, "tf-idf"])
     print(f"{'class':<11}{'data set':<18}{'n':>6}{'pos':>6}{head}")
     for row in detection:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 from spacy.attrs import IS_SPACE, LOWER
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.strings import StringStore
+from spacy.tokenizer import Tokenizer
 
 from listener.nlp.features import hash_string
 from listener.nlp.pipeline import build_nlp, lemma_lookup
@@ -45,6 +47,7 @@ SKIPPED = frozenset(
 ("the feed is breaking" = "feed breaking") and the hyphen inside compounds ("real-time" =
 "real time"), so that they do not break a phrase apart."""
 _CACHE_LIMIT = 200_000
+_STOP = frozenset(w.lower() for w in STOP_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class Hit:
     target: int
     strength: float
     token: int
+    specific: bool = False
+    """The wording has two content words or more ("scope creep", "battery life"), not one word
+    among stop words ("on my phone", "the camera"): a more specific signal."""
 
 
 class StatementLike(Protocol):
@@ -122,7 +128,7 @@ class LemmaKeys:
     def lemmas(self, texts: Sequence[str]) -> list[Lemmas]:
         """Lemma sequences of short texts (phrases, keywords, synonyms), punctuation kept."""
         out = []
-        for doc in self.nlp.tokenizer.pipe(texts):
+        for doc in cast(Tokenizer, self.nlp.tokenizer).pipe(texts):
             words = (self.canonical(t.text) for t in doc if not t.is_space)
             out.append(tuple(w for w in words if w not in SKIPPED))
         return out
@@ -167,8 +173,10 @@ class PersonaMatcher:
         self.nlp = nlp
         self.keys = LemmaKeys(nlp)
         self.targets: list[Target] = []
-        # first lemma hash → [(pattern hashes, ((target index, strength), ...))]
-        self._patterns: dict[int, list[tuple[tuple[int, ...], tuple[tuple[int, float], ...]]]] = {}
+        # first lemma hash → [(pattern hashes, ((target index, strength), ...), specific)]
+        self._patterns: dict[
+            int, list[tuple[tuple[int, ...], tuple[tuple[int, float], ...], bool]]
+        ] = {}
         self._compile()
         self.semantic = None
         if semantic:
@@ -195,7 +203,9 @@ class PersonaMatcher:
                             slot[index] = max(score, slot.get(index, 0.0))
         for pattern, hits in best.items():
             hashed = tuple(hash_string(w) for w in pattern)
-            self._patterns.setdefault(hashed[0], []).append((hashed, tuple(sorted(hits.items()))))
+            specific = sum(w not in _STOP and w.isalpha() for w in pattern) >= 2
+            entry = (hashed, tuple(sorted(hits.items())), specific)
+            self._patterns.setdefault(hashed[0], []).append(entry)
 
     def _synonym_table(self, synonyms: dict[str, tuple[str, ...]]) -> dict[Lemmas, list[Lemmas]]:
         table: dict[Lemmas, list[Lemmas]] = {}
@@ -228,14 +238,14 @@ class PersonaMatcher:
         patterns = self._patterns
         n = len(keys)
         for j in range(n):
-            for pattern, targets in patterns.get(keys[j], ()):
+            for pattern, targets, specific in patterns.get(keys[j], ()):
                 size = len(pattern)
                 if size > 1 and tuple(keys[j : j + size]) != pattern:
                     continue
                 for index, strength in targets:
                     old = best.get(index)
-                    if old is None or strength > old.strength:
-                        best[index] = Hit(index, strength, tokens[j])
+                    if old is None or (strength, specific) > (old.strength, old.specific):
+                        best[index] = Hit(index, strength, tokens[j], specific)
         return sorted(best.values(), key=lambda h: h.target)
 
     def match(self, statement: StatementLike) -> list[Match]:
@@ -255,7 +265,8 @@ class PersonaMatcher:
         checked = [_check_kind(k) for k in kinds]
         found: list[dict[int, float]] = []
         with self.nlp.memory_zone():
-            for doc, kind in zip(self.nlp.tokenizer.pipe(texts), checked, strict=True):
+            docs = cast(Tokenizer, self.nlp.tokenizer).pipe(texts)
+            for doc, kind in zip(docs, checked, strict=True):
                 arr = doc.to_array([LOWER, IS_SPACE])
                 lowers = arr[:, 0].tolist() if len(doc) else []
                 space = arr[:, 1].tolist() if len(doc) else []
@@ -291,4 +302,4 @@ class PersonaMatcher:
 def _check_kind(kind: str) -> Kind:
     if kind not in KINDS:
         raise ValueError(f"statement kind must be 'pain' or 'aspiration', not {kind!r}")
-    return kind  # type: ignore[return-value]
+    return kind

@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,10 @@ def model_path() -> Path:
     return Path(package.__file__ or "").parent / "model"
 
 
+@lru_cache(maxsize=1)
 def load_encoder() -> Any:
-    """A SentenceTransformer on the CPU, loaded from disk with the hub switched off."""
+    """A SentenceTransformer on the CPU, loaded from disk with the hub switched off (once per
+    process: the extractor's sentence head and the persona matcher share it)."""
     if importlib.util.find_spec("sentence_transformers") is None:
         raise ListenerError(
             "semantic matching was asked for, but sentence-transformers is not installed",

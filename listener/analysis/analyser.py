@@ -21,7 +21,7 @@ from listener.analysis.signals import signals, vetoed
 from listener.analysis.version import version_of
 from listener.matching import Hit, Match, PersonaMatcher
 from listener.nlp import Extractor, Statement
-from listener.nlp.features import DocArrays
+from listener.nlp.features import CONDITIONS, NEGATORS, DocArrays
 from listener.nlp.reading import Reading, SkipReason
 from listener.nlp.types import KINDS
 
@@ -44,8 +44,10 @@ class Analyser:
         extractor: Extractor,
         matcher: PersonaMatcher | None,
         evidence: EvidenceModel | None = None,
+        semantic_floor: float = SEMANTIC_FLOOR,
     ) -> None:
         self.extractor = extractor
+        self.semantic_floor = semantic_floor
         self.matcher = matcher
         self.evidence = evidence or load_evidence_model()
         self.version = analysis_version(extractor.version, self.evidence, matcher)
@@ -61,7 +63,15 @@ class Analyser:
         texts: Iterable[str],
         prompts: Iterable[str | None] | None = None,
         batch_size: int = 256,
+        n_process: int = 1,
     ) -> Iterator[Analysis]:
+        """One :class:`Analysis` per text, in order; streams. ``n_process > 1`` forks workers
+        (:mod:`listener.analysis.parallel`): worth it for backlogs of thousands of items."""
+        if n_process > 1:
+            from listener.analysis.parallel import analyse_parallel
+
+            yield from analyse_parallel(self, texts, prompts, n_process, batch_size)
+            return
         annotate = self._annotate if self.matcher is not None else None
         readings = self.extractor.read_many(texts, batch_size, prompts, annotate=annotate)
         for reading in readings:
@@ -126,12 +136,15 @@ class Analyser:
         similarity = reading.vectors @ vectors.T  # sentences × reference wordings
         have = set(owners)
         for i, sent in enumerate(reading.sentences):
+            said = {reading.words[j] for j in range(sent.token_start, sent.token_end)}
+            if not said.isdisjoint(NEGATORS) or not said.isdisjoint(CONDITIONS):
+                continue  # without the attribute's words there is no scope to check: be safe
             best: dict[int, float] = {}
             for target, value in zip(owner_of.tolist(), similarity[i].tolist(), strict=True):
                 if value > best.get(target, -1.0):
                     best[target] = value
             for target, value in best.items():
-                if value < SEMANTIC_FLOOR or (i, target) in have:
+                if value < self.semantic_floor or (i, target) in have:
                     continue
                 k = KINDS.index(matcher.targets[target].kind)
                 hit = Hit(target, 0.0, sent.token_start)

@@ -28,6 +28,7 @@ FEATURES = (
     "chosen",
     "forced",
     "phrase",
+    "specific",
     "question",
     "prompted",
     "prompted_other",

@@ -12,6 +12,7 @@ import numpy as np
 
 from listener.matching import Hit
 from listener.nlp.features import CONDITIONS, NEGATORS, PAIN_CUES, hash_string, hashes
+from listener.nlp.prompted import is_non_answer
 from listener.nlp.reading import Reading
 from listener.nlp.types import KINDS
 
@@ -36,6 +37,8 @@ def vetoed(reading: Reading, i: int, hit: Hit, k: int, punct: list[int]) -> bool
     start = sent.token_start
     if _answered_no(reading, i):
         return True  # "Chasing late payments? Not since we switched."
+    if is_non_answer(reading.text[sent.start : sent.end]):
+        return True  # "Nothing, the month-end close is easy now."
     if k == 0 and reading.margins[i, 0] < 0 and not reading.forced[i, 0]:
         said = {words[j] for j in range(start, sent.token_end) if not space[j]}
         if not _PRAISE.isdisjoint(said) and PAIN_CUES.isdisjoint(said):
@@ -85,6 +88,7 @@ def signals(reading: Reading, i: int, hit: Hit, k: int, kind_of_prompt: str | No
             float(i in reading.chosen[k]),
             float(reading.forced[i, k]),
             float(hit.strength >= 0.9),
+            float(hit.specific),
             float(bool(words) and words[-1] == _QUESTION),
             float(kind_of_prompt == KINDS[k]),
             float(kind_of_prompt == KINDS[other]),

@@ -62,7 +62,11 @@ def _skip(number: int, why: str, errors: list[int]) -> None:
     "--model", default=None, help="Installed spaCy model to use (default: blank English)."
 )
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--semantic", is_flag=True, help="Also match by sentence embeddings when installed.")
+@click.option(
+    "--semantic",
+    is_flag=True,
+    help="The quality path: sentence embeddings for detection and matching (semantic extra).",
+)
 def extract(
     file: IO[str], personas_path: Path | None, model: str | None, batch_size: int, semantic: bool
 ) -> None:
@@ -77,7 +81,7 @@ def extract(
     from listener.nlp import Extractor
 
     with errors_to_exit():
-        extractor = Extractor(model)
+        extractor = Extractor(model, semantic=semantic)
         matcher = _matcher(personas_path, extractor, semantic) if personas_path else None
         analyser = Analyser(extractor, matcher)
         ids: deque[Any] = deque()

@@ -43,7 +43,7 @@ def _english_words() -> frozenset[int]:
     from listener.nlp.pipeline import build_nlp
 
     nlp = build_nlp(None)
-    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
     forms = set(table.keys()) | {hash_string(str(v).lower()) for v in table.values()}
     return frozenset(forms | _stop_word_hashes()[0])
 

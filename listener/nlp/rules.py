@@ -48,7 +48,8 @@ _DENIALS = (
     re.compile(r"\bnothing (is |was )?(wrong|bad|broken)\b"),
     re.compile(
         r"\b(is|was|are|were|has been|have been|'s)( never|n'?t| not| no longer)( really| ever)?"
-        r"( been)?( an?| any)?( real| big| major)? (problems?|issues?|concerns?|worry)\b"
+        r"( been)?( an?| any)?( real| big| major)? (problems?|issues?|concerns?|worry|hassle|pain"
+        r"|headache|nightmare|bother|big deal)\b"
     ),
     re.compile(r"\b(never|not once|hasn'?t|has not|didn'?t|did not) (\w+ )?(crash|fail|froze|lag)"),
     re.compile(r"\bworks? (just )?(fine|great|perfectly|flawlessly)\b"),
@@ -91,6 +92,18 @@ _ASPIRATION_ASSERTED = re.compile(
     r"|\blooking for a way\b|\bfeature request\b"
 )
 """Wordings that say "I want this" ("I wish the app would…", "it would be great if…")."""
+_NOT_A_PAIN = re.compile(
+    r"\b(could|can|might) (do|be|have been|have done) (a lot |much |far |way )?worse\b"
+    r"|\b(would|could|'d) (die|kill|murder) for\b"
+    r"|\b(i|we)'?d (give|sell) (my|an?) \w+ for\b"
+)
+"""Negative words that make no complaint: a comparison in our favour ("could do a lot worse"),
+hyperbole about wanting something ("I would die for a coffee")."""
+_FUTURE_CONDITION = re.compile(
+    r"^\W*(if|unless|in case)\b[^.!?]*\b(will|'ll|would|'d|might|may|could|going to|gonna)\b"
+)
+"""A condition about the future ("if scope creep gets worse we'll leave"): not a pain yet. A
+condition that describes a fault ("if I export, it crashes") has no modal and stays one."""
 _NEGATED_BEFORE = re.compile(r"\b(not|n't|no|never|hardly|nothing)\W+(\w+\W+)?$")
 _CODE_CHARS = re.compile(r"[{}();=<>\[\]$\\]")
 
@@ -123,6 +136,7 @@ _SARCASM_WORDS = hashes(
     "oh said another again"
 )
 _COMPARISON_WORDS = hashes("better faster easier simpler cheaper smoother nicer more")
+_NOT_A_PAIN_WORDS = hashes("worse die kill murder give sell if unless")
 _PAIN_ASSERTION_WORDS = hashes(
     "killing drives driving eat eats waste wastes wasted wasting forever ages hours days pain "
     "nightmare headache hassle sick fed struggle struggles struggled struggling hand manually"
@@ -132,8 +146,8 @@ _ASPIRATION_ASSERTION_WORDS = hashes("wish would 'd ’d please only way option 
 
 def judge(text: str, words: list[int], has_alpha: bool) -> Verdict:
     """Rules for one sentence: its text and the lower-case hashes of its non-space tokens."""
-    if not has_alpha:
-        return SKIP
+    if not has_alpha or (len(text) > 60 and not any(c.isspace() for c in text.strip())):
+        return SKIP  # no words, or one giant token (a hash, base64, a key mashed down)
     stripped = text.lstrip()
     if stripped.startswith((">", "```")) or _looks_like_code(stripped):
         return SKIP
@@ -158,6 +172,10 @@ def judge(text: str, words: list[int], has_alpha: bool) -> Verdict:
     if not _SARCASM_WORDS.isdisjoint(words) or "/s" in text or "🙄" in text:
         lowered = lowered or text.lower()
         pain = any(p.search(lowered) for p in _SARCASM)
+    if not _NOT_A_PAIN_WORDS.isdisjoint(words):
+        lowered = (lowered or text.lower()).replace("’", "'")
+        if _NOT_A_PAIN.search(lowered) or _FUTURE_CONDITION.search(lowered):
+            cap_pain = True
     if not _COMPARISON_WORDS.isdisjoint(words):
         lowered = lowered or text.lower()
         if _COMPETITOR_WINS.search(lowered):

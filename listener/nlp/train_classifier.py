@@ -30,9 +30,6 @@ from listener.nlp.types import KINDS
 L2_GRID = (1.0, 3.0, 10.0)
 DEV_PERCENT = 20
 SET_WEIGHT_CAP = 5000
-SET_WEIGHT_BOOST = {"urr": 2.0, "google_play": 2.0}
-"""App reviews are the register most sources bring (stores, forums about apps): they count
-double, chosen on the dev part (without it, app-review F1 fell below the reviews-only model's)."""
 MIN_DEV_POSITIVES = 15
 """Sets with fewer positives in the dev part are too noisy to steer the threshold."""
 
@@ -98,12 +95,7 @@ def set_weights(examples: list[Example]) -> np.ndarray:
     counts: dict[str, int] = {}
     for ex in examples:
         counts[ex.dataset] = counts.get(ex.dataset, 0) + 1
-    return np.array(
-        [
-            min(1.0, SET_WEIGHT_CAP / counts[ex.dataset]) * SET_WEIGHT_BOOST.get(ex.dataset, 1.0)
-            for ex in examples
-        ]
-    )
+    return np.array([min(1.0, SET_WEIGHT_CAP / counts[ex.dataset]) for ex in examples])
 
 
 def is_dev(ex: Example, salt: str = "dev") -> bool:

@@ -1,6 +1,7 @@
 """Train the semantic path's sentence head (needs the ``semantic`` extra; runs offline).
 
-    python -m listener.nlp.train_semantic [--data PATH] [--per-set N] [--out ...semantic_head.npz]
+    python -m listener.nlp.train_classifier --without-dev --out /tmp/without-dev.npz
+    python -m listener.nlp.train_semantic --search-classifier /tmp/without-dev.npz [--per-set N]
 
 Embeds up to N tuning texts per data set (all-MiniLM-L6-v2 on the CPU is the slow part, so the
 sets are sampled by hash, deterministically), fits one logistic-regression head per kind over the
@@ -54,9 +55,20 @@ def sample(examples: list[Example], per_set: int) -> list[Example]:
     return [ex for group in by_set.values() for ex in group[:per_set]]
 
 
-def train(folder: Path, per_set: int, dev_per_set: int, log: bool = True) -> SemanticHead:
+def train(
+    folder: Path,
+    per_set: int,
+    dev_per_set: int,
+    search_classifier: Path | None = None,
+    log: bool = True,
+) -> SemanticHead:
+    """``search_classifier``: a linear classifier trained without the dev part
+    (``train_classifier --without-dev``), so that beta and the thresholds are chosen against
+    margins it did not fit; the shipped classifier has seen the dev part."""
     from listener.nlp.extractor import Extractor
+    from listener.nlp.model import load_model
 
+    classifier = load_model(search_classifier)
     tune = load_examples(folder, split="tune", handwritten=handwritten_dir())
     fit_rows = sample([ex for ex in tune if not is_dev(ex)], per_set)
     dev_rows = sample([ex for ex in tune if is_dev(ex)], dev_per_set)
@@ -67,14 +79,14 @@ def train(folder: Path, per_set: int, dev_per_set: int, log: bool = True) -> Sem
     for k, kind in enumerate(KINDS):
         rows = [i for i, ex in enumerate(fit_rows) if getattr(ex, kind) is not None]
         y = np.array([float(getattr(fit_rows[i], kind)) for i in rows])
-        w, b = fit(x[rows], y, L2, set_weights([fit_rows[i] for i in rows]))  # type: ignore[arg-type]
+        w, b = fit(x[rows], y, L2, set_weights([fit_rows[i] for i in rows]))
         weights[:, k], bias[k] = w, b
     best: list[tuple[float, float, float]] = [(-1.0, 1.0, 0.0), (-1.0, 1.0, 0.0)]
     for beta in BETAS:
         head = SemanticHead(
             weights, bias, np.full(2, beta, np.float32), np.zeros(2, np.float32), {}
         )
-        extractor = Extractor(semantic=head, encoder=encoder)
+        extractor = Extractor(classifier=classifier, semantic=head, encoder=encoder)
         readings = list(extractor.read_many(ex.text for ex in dev_rows))
         for k, kind in enumerate(KINDS):
             rows = [i for i, ex in enumerate(dev_rows) if getattr(ex, kind) is not None]
@@ -95,7 +107,7 @@ def train(folder: Path, per_set: int, dev_per_set: int, log: bool = True) -> Sem
                 print(f"{kind}: beta {beta} threshold {t} dev mean F1 {f1:.3f}", file=sys.stderr)
             if f1 > best[k][0]:
                 best[k] = (f1, beta, t)
-    meta = {
+    meta: dict[str, object] = {
         "per_set": per_set,
         "fitted_on": len(fit_rows),
         "dev_rows": len(dev_rows),
@@ -121,8 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--per-set", type=int, default=1000)
     parser.add_argument("--dev-per-set", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / HEAD_FILE)
+    parser.add_argument(
+        "--search-classifier",
+        type=Path,
+        default=None,
+        help="linear classifier trained --without-dev, for choosing beta and thresholds",
+    )
     args = parser.parse_args(argv)
-    head = train(args.data, args.per_set, args.dev_per_set)
+    head = train(args.data, args.per_set, args.dev_per_set, args.search_classifier)
     head.save(args.out)
     print(f"wrote {args.out}: {head.meta}")
     return 0

@@ -145,13 +145,15 @@ def _phrases_to_add(
                         adds[g].append(i)
             ranked = sorted(
                 ((len(v), near[g], g, v) for g, v in adds.items() if len(v) >= min_count),
-                key=lambda t: (-t[0], -t[1], t[2]),
+                key=lambda t: (-t[0], -t[1], -len(t[2]), t[2]),
             )
             chosen: list[tuple[str, ...]] = []
+            covered: set[int] = set()
             for count, co, gram, where in ranked:
-                if any(set(gram) <= set(c) or set(c) <= set(gram) for c in chosen):
-                    continue  # one wording per idea: "late invoice" and "late invoice again"
+                if covered.issuperset(where):
+                    continue  # adds no statement a better wording did not already add
                 chosen.append(gram)
+                covered.update(where)
                 quotes = tuple(_quote(rows[i].text) for i in where[:MAX_QUOTES])
                 out.append(
                     PhraseProposal(

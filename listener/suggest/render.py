@@ -12,7 +12,12 @@ from listener.suggest.proposals import Suggestions
 
 def _scalar(text: str) -> str:
     """One YAML scalar, quoted only where YAML needs it."""
-    return yaml.safe_dump(text, default_style=None, width=1000).strip().removesuffix("\\n...")
+    dumped = yaml.safe_dump(text, width=1000, allow_unicode=True)
+    return dumped.split("\n...")[0].strip()
+
+
+def _weeks(n: int) -> str:
+    return f"{n} week" if n == 1 else f"{n} weeks"
 
 
 def _comment(text: str) -> str:
@@ -21,7 +26,7 @@ def _comment(text: str) -> str:
 
 def render_yaml(s: Suggestions) -> str:
     lines = [
-        f"# listener personas suggest: {s.statements} statements of the {s.weeks} weeks since "
+        f"# listener personas suggest: {s.statements} statements of the {_weeks(s.weeks)} since "
         f"{s.since_week}.",
         "# Nothing here is applied. Review each proposal, paste what you keep into the personas",
         "# file under the same persona and attribute, then run `listener rescore`.",
@@ -45,14 +50,14 @@ def render_yaml(s: Suggestions) -> str:
         out.append(f"          - {_scalar(p.phrase)}")
     for w in s.stale:
         body(w.persona, w.kind, w.attribute).append(
-            f"          # never matched in {s.weeks} weeks ({w.field}): "
+            f"          # never matched in {_weeks(s.weeks)} ({w.field}): "
             f'"{_comment(w.wording)}": reword or remove it'
         )
     new_by_persona: dict[str, dict[str, list[str]]] = {}
     for n in s.new:
         new_by_persona.setdefault(n.persona, {}).setdefault(n.kind, []).extend(
             [
-                f"      # new: {n.count} statements over {n.weeks} weeks match no attribute, "
+                f"      # new: {n.count} statements over {_weeks(n.weeks)} match no attribute, "
                 f'e.g. "{_comment(n.quotes[0])}"',
                 f"      - id: {n.id}",
                 f"        label: {_scalar(n.label)}",

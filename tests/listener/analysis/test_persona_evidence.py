@@ -44,12 +44,19 @@ def test_the_dinner_sentence_is_not_an_aspiration(pm_saas: Analyser) -> None:
     assert all(s.kind != "aspiration" for s, _ in result.statements)
 
 
+@pytest.mark.parametrize(
+    ("text", "attribute"),
+    [
+        ("Lots of scope creep this quarter.", "scope-creep"),
+        ("The weekly report again.", "status-reporting"),
+        ("Mostly the month-end close.", "month-end"),
+    ],
+)
 def test_persona_wording_counts_where_the_classifier_alone_sees_nothing(
-    pm_saas: Analyser, extractor: Extractor
+    pm_saas: Analyser, extractor: Extractor, text: str, attribute: str
 ) -> None:
-    text = "Every project has scope creep now…"
-    assert extractor.extract(text) == []  # the classifier alone: no statement
-    assert evidence(pm_saas.analyse(text)) == {"scope-creep"}
+    assert extractor.extract(text) == []  # the classifier and rules alone: no statement
+    assert evidence(pm_saas.analyse(text)) == {attribute}
 
 
 @pytest.mark.parametrize(
@@ -124,8 +131,8 @@ def test_a_prompted_answer_with_a_phrase_is_evidence(pm_saas: Analyser) -> None:
 
 
 def test_evidence_scores_are_probabilities_above_the_threshold(pm_saas: Analyser) -> None:
-    result = pm_saas.analyse("Scope creep is killing us. Our projects always go over budget.")
-    scores = [m.score for _, matches in result.statements for m in matches]
+    results = pm_saas.analyse_many(["Scope creep is killing us.", "I hate writing status reports."])
+    scores = [m.score for r in results for _, matches in r.statements for m in matches]
     assert len(scores) == 2
     assert all(pm_saas.evidence.threshold <= s <= 1.0 for s in scores)
 
