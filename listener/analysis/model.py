@@ -26,7 +26,6 @@ FEATURES = (
     "margin_other",
     "doc_margin",
     "chosen",
-    "forced",
     "phrase",
     "specific",
     "question",

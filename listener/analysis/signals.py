@@ -86,7 +86,6 @@ def signals(reading: Reading, i: int, hit: Hit, k: int, kind_of_prompt: str | No
             float(np.clip(reading.margins[i, other], -8, 8)),
             float(np.clip(reading.doc_margins[k], -8, 8)),
             float(i in reading.chosen[k]),
-            float(reading.forced[i, k]),
             float(hit.strength >= 0.9),
             float(hit.specific),
             float(bool(words) and words[-1] == _QUESTION),

@@ -30,7 +30,7 @@ from listener.matching import PersonaMatcher
 from listener.nlp import Extractor
 from listener.nlp.datasets import Example, default_feedback_dir, handwritten_dir, load_examples
 from listener.nlp.reading import Reading
-from listener.nlp.train_classifier import fit
+from listener.nlp.train_classifier import fit, fold_of
 from listener.nlp.types import KINDS
 from listener.personas import PersonaSet, load_personas
 
@@ -59,7 +59,7 @@ def topic_gold(ex: Example, kind: str, attribute: str) -> bool:
 
 
 def collect(
-    extractor: Extractor,
+    extractors: list[Extractor],
     matcher: PersonaMatcher,
     examples: list[Example],
     prompt: str | None = None,
@@ -85,6 +85,8 @@ def collect(
 
     for ex in examples:
         current[:] = [ex]
+        # the classifier that did not see this example: its margins are what the daemon sees
+        extractor = extractors[fold_of(ex) % len(extractors)]
         list(extractor.read_many([ex.text], prompts=[prompt], annotate=annotate))
     gold: dict[Pair, bool] = {}
     for ex in examples:
@@ -112,8 +114,11 @@ def pair_f1(p: np.ndarray, owners: list[Pair], gold: dict[Pair, bool], t: float)
     return 2 * tp / max(1, 2 * tp + fp + fn)
 
 
-def train(folder: Path, log: bool = True) -> EvidenceModel:
-    extractor = Extractor()
+def train(
+    folder: Path, fold_classifiers: list[Path] | None = None, log: bool = True
+) -> EvidenceModel:
+    extractors = [Extractor(classifier=p) for p in fold_classifiers or [None]]  # type: ignore[list-item]
+    extractor = extractors[0]
     tune = load_examples(folder, split="tune", handwritten=handwritten_dir())
     b2b = [ex for ex in tune if ex.dataset == "b2b_survey"]
     sets: list[tuple[PersonaSet, list[Example], str | None]] = [
@@ -128,7 +133,7 @@ def train(folder: Path, log: bool = True) -> EvidenceModel:
     gold: dict[Pair, bool] = {}
     for n, (personas, examples, prompt) in enumerate(sets):
         matcher = PersonaMatcher(personas, extractor.nlp)
-        r, o, g = collect(extractor, matcher, examples, prompt)
+        r, o, g = collect(extractors, matcher, examples, prompt)
         rows += r
         owners += [(f"{n}/{key}", t) for key, t in o]
         gold.update({(f"{n}/{key}", t): v for (key, t), v in g.items()})
@@ -186,8 +191,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--data", type=Path, default=default_feedback_dir())
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / DEFAULT_FILE)
+    parser.add_argument(
+        "--fold-classifiers",
+        type=Path,
+        nargs=2,
+        default=None,
+        help="classifiers trained --without-fold 0 and --without-fold 1 (out-of-fold margins)",
+    )
     args = parser.parse_args(argv)
-    model = train(args.data)
+    model = train(args.data, args.fold_classifiers)
     model.save(args.out)
     print(f"wrote {args.out}: {model.meta}")
     return 0

@@ -104,10 +104,24 @@ def is_dev(ex: Example, salt: str = "dev") -> bool:
     return int.from_bytes(digest[:4], "big") % 100 < DEV_PERCENT
 
 
-def train(folder: Path, log: bool = True, without_dev: bool = False) -> LinearModel:
+FOLDS = 2
+
+
+def fold_of(ex: Example) -> int:
+    """Half of the tuning split, by hash: the evidence model's training reads each example's
+    margins from the classifier trained without its half (``--without-fold``)."""
+    digest = hashlib.sha256(f"fold:{ex.dataset}:{ex.id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") % FOLDS
+
+
+def train(
+    folder: Path, log: bool = True, without_dev: bool = False, without_fold: int | None = None
+) -> LinearModel:
     examples = load_examples(folder, split="tune", handwritten=handwritten_dir())
     if without_dev:  # for development: a model that has not seen the dev part, to evaluate on it
         examples = [ex for ex in examples if not is_dev(ex)]
+    if without_fold is not None:
+        examples = [ex for ex in examples if fold_of(ex) != without_fold]
     salt = "dev2" if without_dev else "dev"
     x_all = featurize(examples)
     weights = np.zeros((N_BUCKETS, len(KINDS)))
@@ -186,8 +200,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--without-dev", action="store_true", help="leave the dev part out (to evaluate on it)"
     )
+    parser.add_argument(
+        "--without-fold", type=int, default=None, help="leave half the tuning split out (0 or 1)"
+    )
     args = parser.parse_args(argv)
-    model = train(args.data, without_dev=args.without_dev)
+    model = train(args.data, without_dev=args.without_dev, without_fold=args.without_fold)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KiB): {model.meta}")

@@ -51,4 +51,4 @@ def test_denied_and_unrelated_sentences_are_not_linked(semantic: Analyser) -> No
 def test_the_semantic_path_has_its_own_version(semantic: Analyser) -> None:
     default = Analyser(Extractor(), PersonaMatcher(load_personas(PM_SAAS), Extractor().nlp))
     assert semantic.version != default.version
-    assert ".h-" in semantic.version and semantic.version.endswith(".sem1")
+    assert ".h-" in semantic.version and semantic.version.endswith(".sem2")

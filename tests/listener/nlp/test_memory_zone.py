@@ -16,7 +16,7 @@ from ..analysis.conftest import EXAMPLE
 
 def unique_texts(start: int, n: int) -> list[str]:
     return [
-        f"Order {start + i}-x{start * 7 + i} failed with error E{start + i:07d}, ticket #{i}q{start}"
+        f"Order {start + i}-x{start * 7 + i} failed with error E{start + i:07d}, ticket {i}q{start}"
         for i in range(n)
     ]
 
