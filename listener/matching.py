@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -25,6 +26,7 @@ from spacy.language import Language
 from spacy.strings import StringStore
 from spacy.tokenizer import Tokenizer
 
+from listener.nlp.extractor import PERMANENT_STRINGS
 from listener.nlp.features import hash_string
 from listener.nlp.pipeline import build_nlp, lemma_lookup
 from listener.nlp.types import KINDS, Kind
@@ -264,7 +266,9 @@ class PersonaMatcher:
     def match_many_texts(self, texts: list[str], kinds: list[str]) -> Iterator[list[Match]]:
         checked = [_check_kind(k) for k in kinds]
         found: list[dict[int, float]] = []
-        with self.nlp.memory_zone():
+        strings = len(self.nlp.vocab.strings)
+        zone = nullcontext() if strings < PERMANENT_STRINGS else self.nlp.memory_zone()
+        with zone:
             docs = cast(Tokenizer, self.nlp.tokenizer).pipe(texts)
             for doc, kind in zip(docs, checked, strict=True):
                 arr = doc.to_array([LOWER, IS_SPACE])

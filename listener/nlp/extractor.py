@@ -11,6 +11,7 @@ so the vocabulary does not grow with every new word (unique numbers, ids, typos)
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from itertools import islice
 from pathlib import Path
 
@@ -41,6 +42,8 @@ SENTENCE_MARGIN = 1.0
 (bias + its score) scores this much above it: a review that both complains and asks for a
 feature must not have its complaint cancelled by its request."""
 _BULLETS = "-*•·‣–—>#"
+PERMANENT_STRINGS = 150_000
+"""Strings the vocabulary keeps for good (about 30 MB) before new words become transient."""
 
 Annotate = Callable[[Doc, DocArrays, Reading], None]
 """Called for each document while its Doc is valid (inside the memory zone)."""
@@ -56,6 +59,7 @@ class Extractor:
     """Finds pain and aspiration statements. Build once; ``extract_many`` streams."""
 
     sentence_margin: float = SENTENCE_MARGIN
+    permanent_strings: int = PERMANENT_STRINGS
 
     def __init__(
         self,
@@ -133,7 +137,7 @@ class Extractor:
             if len(asked) != len(chunk):
                 raise ValueError("prompts must have one entry per text")
             prepared = [self._prepare(t) for t in chunk]
-            with self.nlp.memory_zone():
+            with self._zone():
                 # The text rides along: Doc.text rebuilds the string from the tokens each call.
                 pairs = self.nlp.pipe(
                     zip(prepared, zip(prepared, asked, strict=True), strict=True),
@@ -153,11 +157,20 @@ class Extractor:
                     readings.append(reading)
             yield from readings
 
+    def _zone(self) -> AbstractContextManager[object]:
+        """A spaCy memory zone once the vocabulary holds the common words: words first seen
+        after that (unique numbers, ids, typos) are forgotten after their chunk, so memory stays
+        flat in the number of documents. Zones from the start would forget common words too,
+        and re-learning them every chunk halved the throughput."""
+        if len(self.nlp.vocab.strings) < self.permanent_strings:
+            return nullcontext()
+        return self.nlp.memory_zone()
+
     def margins(self, text: str) -> dict[str, float]:
         """Document logit minus decision threshold per kind (> 0: the kind is found). For
         inspection and for ranking evaluation misses; rule assertions are not reflected."""
         text = self._prepare(text)
-        with self.nlp.memory_zone():
+        with self._zone():
             doc = next(self.nlp.pipe([text], disable=self._disable))
             arrays = DocArrays(doc)
             _, scores, verdicts = self._score_sentences(doc, arrays, text)
