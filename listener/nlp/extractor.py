@@ -296,20 +296,18 @@ class Extractor:
         kept: list[Sentence] = []
         verdicts = []
         in_code = False
-        for n, sent in enumerate(doc.sents):
-            if n >= MAX_SENTENCES:
-                break
-            sent_text = text[sent.start_char : sent.end_char]
+        lowers, space, alpha = a.lowers, a.space, a.alpha
+        for start, end, start_char, end_char in a.bounds[:MAX_SENTENCES]:
+            sent_text = text[start_char:end_char]
             fences = sent_text.count("```")
             if in_code or fences:
                 in_code = in_code != (fences % 2 == 1)
                 continue  # a fenced code block: a machine's words, not the customer's
-            start, end = sent.start, sent.end
-            words = [a.lowers[i] for i in range(start, end) if not a.space[i]]
-            verdict = judge(sent_text, words, any(a.alpha[start:end]))
+            words = [lowers[i] for i in range(start, end) if not space[i]]
+            verdict = judge(sent_text, words, any(alpha[start:end]))
             if verdict.skip:
                 continue
-            kept.append(_trimmed(text, sent.start_char, sent.end_char, start, end))
+            kept.append(_trimmed(text, start_char, end_char, start, end))
             verdicts.append(verdict)
         indices: list[int] = []
         offsets: list[int] = []

@@ -14,7 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from spacy.attrs import IS_ALPHA, IS_PUNCT, IS_SPACE, LIKE_NUM, LIKE_URL, LOWER
+from spacy.attrs import (
+    IDX,
+    IS_ALPHA,
+    IS_PUNCT,
+    IS_SPACE,
+    LENGTH,
+    LIKE_NUM,
+    LIKE_URL,
+    LOWER,
+    SENT_START,
+)
 from spacy.strings import hash_string as _spacy_hash  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 
@@ -102,10 +112,15 @@ def _combine(a: int, b: int) -> int:
 class DocArrays:
     """Per-token attributes of one document as plain Python lists (fast to index)."""
 
-    __slots__ = ("alpha", "lowers", "punct", "space", "words")
+    __slots__ = ("alpha", "bounds", "lowers", "punct", "space", "words")
 
     def __init__(self, doc: Doc) -> None:
-        arr = doc.to_array([LOWER, IS_PUNCT, IS_SPACE, IS_ALPHA, LIKE_NUM, LIKE_URL])
+        arr = doc.to_array(
+            [LOWER, IS_PUNCT, IS_SPACE, IS_ALPHA, LIKE_NUM, LIKE_URL, SENT_START, IDX, LENGTH]
+        )
+        self.bounds: list[tuple[int, int, int, int]] = []
+        """Sentences as (first token, end token, start char, end char): ``doc.sents`` without
+        building a Span per sentence."""
         if arr.ndim == 1 or len(arr) == 0:  # an empty doc
             self.lowers: list[int] = []
             self.punct: list[int] = []
@@ -126,6 +141,13 @@ class DocArrays:
             for i in arr[:, 5].nonzero()[0].tolist():
                 words[i] = URL
         self.words = words
+        n = len(arr)
+        first = [0] + [i + 1 for i in (arr[1:, 6].astype(np.int64) == 1).nonzero()[0].tolist()]
+        idx, length = arr[:, 7].tolist(), arr[:, 8].tolist()
+        ends = [*first[1:], n]
+        self.bounds = [
+            (s, e, idx[s], idx[e - 1] + length[e - 1]) for s, e in zip(first, ends, strict=True)
+        ]
 
 
 def sentence_features(
