@@ -32,7 +32,6 @@ from listener.nlp.pipeline import build_nlp, lemma_lookup
 from listener.nlp.types import KINDS, Kind
 from listener.personas import PersonaSet
 
-
 PHRASE_SCORE = 1.0
 """A persona phrase as written (up to inflection and case)."""
 SYNONYM_PHRASE_SCORE = 0.9

@@ -6,6 +6,7 @@ the personas file, adds evidence after `listener rescore`.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,29 @@ def test_a_proposed_phrase_adds_evidence_after_rescore_on_the_bundled_example(
     assert rescore.exit_code == 0, rescore.stderr
     after = _evidence(store, best.attribute)
     assert after > before, (best, before, after)
+
+
+def test_the_command_prints_a_patch_and_json_and_changes_nothing(tmp_path: Path) -> None:
+    config_path = copy_example(tmp_path)
+    personas_path = config_path.parent / "personas.example.yaml"
+    before = personas_path.read_text()
+    runner = CliRunner()
+    args = ["--log-level", "warning"]
+    run = runner.invoke(
+        main, [*args, "run", "--once", "-c", str(config_path), "--as-of", "2026-11-23T12:00"]
+    )
+    assert run.exit_code == 0, run.stderr
+    out = runner.invoke(
+        main, [*args, "personas", "suggest", "-c", str(config_path), "--weeks", "104"]
+    )
+    assert out.exit_code == 0, out.stderr
+    patch = yaml.safe_load(out.stdout)
+    assert out.stdout.startswith("# listener personas suggest:") and patch["personas"]
+    as_json = runner.invoke(
+        main, [*args, "personas", "suggest", "-c", str(config_path), "--weeks", "104", "--json"]
+    )
+    data = json.loads(as_json.stdout)
+    assert (
+        data["weeks"] == 104 and data["add"] and {"phrase", "adds", "quotes"} <= set(data["add"][0])
+    )
+    assert personas_path.read_text() == before  # never applied

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
-from listener.commands.extract import extract
+from listener.cli.extract import extract
 from listener.matching import PersonaMatcher
 from listener.nlp import Extractor
 from listener.personas import load_personas
@@ -33,7 +33,9 @@ def test_extract_and_the_daemon_give_the_same_statements_and_evidence(
         extractor, PersonaMatcher(personas, extractor.nlp), personas, ZoneInfo("UTC")
     )
     now = datetime(2026, 11, 23, tzinfo=UTC)
-    pending = [_Pending(n, None, text, None, now, now, {}, str(n)) for n, text in enumerate(TEXTS)]
+    pending = [
+        _Pending(n, 1, None, None, text, None, now, now, {}, str(n)) for n, text in enumerate(TEXTS)
+    ]
     daemon = [
         (
             [
