@@ -56,7 +56,6 @@ def model_path() -> Path:
     return Path(package.__file__ or "").parent / "model"
 
 
-@lru_cache(maxsize=1)
 def load_encoder() -> Any:
     """A SentenceTransformer on the CPU, loaded from disk with the hub switched off (once per
     process: the extractor's sentence head and the persona matcher share it)."""
@@ -65,6 +64,13 @@ def load_encoder() -> Any:
             "semantic matching was asked for, but sentence-transformers is not installed",
             hint=_INSTALL_HINT,
         )
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    return _load_encoder()
+
+
+@lru_cache(maxsize=1)
+def _load_encoder() -> Any:
     path = model_path()
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
