@@ -69,6 +69,7 @@ def test_parallel_extraction_gives_the_same_result() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # about 200 s alone on the 2-core machine, more beside other work
 def test_training_reproduces_the_shipped_classifier(tmp_path: Path) -> None:
     """The script in the package rebuilds the shipped weights bit for bit (a few minutes).
 
