@@ -62,7 +62,7 @@ DETECTORS: dict[str, tuple[Callable[[Simulated, Any], list[Alert]], Sequence[Any
     # grids ordered from the strictest setting to the loosest
     "listener": (
         ours,
-        [(0.1, 0.005), (0.2, 0.005), (0.2, 0.01), (0.3, 0.01), (0.3, 0.02), (0.3, 0.05)],
+        [(0.1, 0.005), (0.2, 0.005), (0.2, 0.01), (0.3, 0.01), (0.3, 0.015), (0.3, 0.02)],
     ),
     "peak (mean+k·sd)": (peak, [8.0, 6.0, 5.0, 4.0, 3.5, 3.0, 2.5, 2.0]),
     "cusum alone": (cusum, [40.0, 30.0, 20.0, 14.0, 10.0, 8.0, 6.0, 4.0]),
@@ -102,12 +102,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--runs", type=int, default=40, help="workspaces per phase")
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument(
+        "--detectors", default=",".join(DETECTORS), help="comma-separated subset to run"
+    )
+    parser.add_argument(
+        "--setting", default=None, help="skip calibration of the project's detector: FDR,MAX_P"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     table: dict[str, tuple[Any, Score, Score]] = {}
     with Pool(args.processes) as pool:
-        for name in DETECTORS:
-            setting = calibrate(pool, name, args.runs)
+        for name in args.detectors.split(","):
+            if name == "listener" and args.setting:
+                fdr, max_p = (float(v) for v in args.setting.split(","))
+                setting: Any = (fdr, max_p)
+            else:
+                setting = calibrate(pool, name, args.runs)
             null = run(pool, name, setting, range(SCORING_NULL, SCORING_NULL + args.runs), False)
             drift = run(pool, name, setting, range(SCORING_DRIFT, SCORING_DRIFT + args.runs), True)
             table[name] = (setting, null, drift)

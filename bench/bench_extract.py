@@ -6,8 +6,11 @@ PATH is the shared ``feedback`` folder (default) or a JSON-lines file of {"text"
 texts are cycled up to N documents; each figure is the best of --repeat runs. Prints
 documents/s and words/s for: a blank spaCy English tokenizer (the reference),
 ``Extractor.extract_many`` on one process (ratio to the tokenizer is the figure; target
-≥ 0.3), on several processes, and the ``listener extract`` command run as a subprocess on
-10,000 and 50,000 lines with its peak resident memory (flat memory = streaming).
+≥ 0.3), on several processes, the full analysis with persona matching (``Analyser``, what the
+daemon runs) on one and several processes, the ``listener extract`` command run as a subprocess
+on 10,000 and 50,000 lines with its peak resident memory (flat memory = streaming), and the
+resident memory while 200,000 documents full of never-repeating tokens are analysed
+(``--memory``: flat = the vocabulary does not grow).
 """
 
 from __future__ import annotations
@@ -29,8 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import spacy
 from spacy.tokenizer import Tokenizer
 
+from listener.analysis import Analyser
+from listener.matching import PersonaMatcher
 from listener.nlp import Extractor
 from listener.nlp.datasets import default_feedback_dir, load_examples
+from listener.personas import load_personas
+
+PERSONAS = Path(__file__).resolve().parents[1] / "config" / "personas.example.yaml"
 
 
 def load_texts(path: Path, n_docs: int) -> list[str]:
@@ -86,6 +94,30 @@ def cli_peak_rss(lines: int, texts: list[str]) -> tuple[float, float]:
         os.unlink(fh.name)
 
 
+def current_rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def unique_token_memory(analyser: Analyser, total: int = 200_000, step: int = 50_000) -> None:
+    """Documents whose numbers, ids and codes never repeat: the string store's worst case."""
+
+    def texts() -> Iterable[str]:
+        for i in range(total):
+            yield f"Invoice {i}-{i * 7919 % 100003} failed again, ref X{i:08d}q, code {i ^ 51329}."
+
+    strings = analyser.extractor.nlp.vocab.strings
+    for done, _ in enumerate(analyser.analyse_many(texts()), start=1):
+        if done % step == 0:
+            print(
+                f"unique-token documents {done:>7,}: RSS {current_rss_mib():,.0f} MiB, "
+                f"string store {len(strings):,} strings"
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -96,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--no-cli", action="store_true", help="skip the subprocess memory runs")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best kept)")
+    parser.add_argument("--memory", action="store_true", help="also the unique-token memory run")
     args = parser.parse_args(argv)
     global REPEAT
     REPEAT = max(1, args.repeat)
@@ -121,9 +154,18 @@ def main(argv: list[str] | None = None) -> int:
         lambda: consume(extractor.nlp.pipe(texts, n_process=2, disable=extractor._disable)),
         n_docs, n_words, ref,
     )  # fmt: skip
+    analyser = Analyser(extractor, PersonaMatcher(load_personas(PERSONAS), extractor.nlp))
+    for n in (int(p) for p in args.processes.split(",")):
+
+        def analyse(n: int = n) -> int:
+            return consume(analyser.analyse_many(texts, batch_size=args.batch_size, n_process=n))
+
+        timed(f"Analyser.analyse_many n_process={n}", analyse, n_docs, n_words, ref)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {peak:,.0f} MiB")
     print(f"stats: {extractor.stats.as_dict()}")
+    if args.memory:
+        unique_token_memory(analyser)
     if not args.no_cli:
         for lines in (10_000, 50_000):
             seconds, rss = cli_peak_rss(lines, texts)

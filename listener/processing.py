@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from listener.analysis import Analyser
 from listener.matching import Match, PersonaMatcher
 from listener.nlp import Extractor, Statement
+from listener.nlp.reading import SkipReason
 from listener.personas import PersonaSet
 from listener.store.db import Store
 from listener.store.items import author_key, pending, processed_key
@@ -56,10 +58,12 @@ class Processor:
     ) -> None:
         self.extractor = extractor
         self.matcher = matcher
+        self.analyser = Analyser(extractor, matcher)
         self.persona_version = personas.version
         self.tz = tz
         self.batch_size = batch_size
-        self.key = processed_key(extractor.version, personas.version)
+        # = listener.analysis.processed_key (what `listener status` computes without spaCy)
+        self.key = processed_key(self.analyser.version, personas.version)
 
     def pending_count(self, store: Store) -> int:
         with store.session() as session:
@@ -119,16 +123,18 @@ class Processor:
         return total
 
     def _analyse(self, pending: Sequence[_Pending]) -> list[_Result]:
-        """Statements and matches for each item: pure, no database."""
-        documents = (item_document(p.title, p.text) for p in pending)
-        extracted = list(
-            self.extractor.extract_many(documents, prompts=(p.prompt for p in pending))
+        """Statements and matches for each item, and why an item gave none: pure, no database.
+
+        One analyser pass over the chunk: persona wording is matched on the tokens the
+        extractor made, so an item is tokenised once.
+        """
+        documents = [item_document(p.title, p.text) for p in pending]
+        analyses = self.analyser.analyse_many(
+            documents, prompts=[p.prompt for p in pending], batch_size=max(1, len(documents))
         )
-        # One matcher pass over the whole chunk's statements, not one per item.
-        matches = iter(self.matcher.match_many(s for found in extracted for s in found))
         return [
-            _Result(item, [(statement, next(matches)) for statement in found])
-            for item, found in zip(pending, extracted, strict=True)
+            _Result(item, analysis.statements, analysis.skipped)
+            for item, analysis in zip(pending, analyses, strict=True)
         ]
 
     def _write(self, session: Session, results: Sequence[_Result]) -> ProcessCounts:
@@ -207,3 +213,5 @@ class _Pending:
 class _Result:
     item: _Pending
     statements: list[tuple[Statement, list[Match]]]
+    skipped: SkipReason | None = None
+    """Why the item gave nothing to read ("empty", "language", "nothing-kept"), else None."""

@@ -34,7 +34,7 @@ class Service:
         from listener.nlp import Extractor
 
         nlp_config = self.config.service.nlp
-        extractor = Extractor(model=nlp_config.model)
+        extractor = Extractor(model=nlp_config.model, semantic=nlp_config.semantic)
         matcher = PersonaMatcher(self.config.personas, extractor.nlp, semantic=nlp_config.semantic)
         return Processor(
             extractor,

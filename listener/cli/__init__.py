@@ -10,6 +10,7 @@ from listener.cli.check import check
 from listener.cli.db import db
 from listener.cli.digest import digest
 from listener.cli.extract import extract
+from listener.cli.personas import personas
 from listener.cli.quarantine import quarantine
 from listener.cli.report import report
 from listener.cli.rescore import rescore
@@ -35,7 +36,9 @@ def main(ctx: click.Context, log_level: str | None, log_json: bool | None) -> No
     listener_logging.configure(log_level or "info", log_json)
 
 
-for command in (run, check, status, report, alerts, digest, rescore, db, extract, quarantine):
+for command in (
+    run, check, status, report, alerts, digest, rescore, db, extract, quarantine, personas
+):  # fmt: skip
     main.add_command(command)
 
 __all__ = ["main"]

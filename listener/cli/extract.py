@@ -19,6 +19,7 @@ import click
 from listener.cli.common import errors_to_exit
 
 if TYPE_CHECKING:
+    from listener.matching import Match
     from listener.nlp import Statement
 
 
@@ -61,26 +62,40 @@ def _skip(number: int, why: str, errors: list[int]) -> None:
     "--model", default=None, help="Installed spaCy model to use (default: blank English)."
 )
 @click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1, 10_000))
-@click.option("--semantic", is_flag=True, help="Also match by sentence embeddings when installed.")
+@click.option(
+    "--semantic",
+    is_flag=True,
+    help="The quality path: sentence embeddings for detection and matching (semantic extra).",
+)
 def extract(
     file: IO[str], personas_path: Path | None, model: str | None, batch_size: int, semantic: bool
 ) -> None:
     """Find pain and aspiration statements in JSON lines {"id": ..., "text": ...} (FILE or stdin).
 
     Writes one JSON line per input: {"id": ..., "statements": [{"kind", "text", "start", "end",
-    "theme", "matches": [{"persona", "attribute", "score"}]}]}.
+    "theme", "matches": [{"persona", "attribute", "score"}]}]}, plus "skipped" (why: "empty",
+    "language", "nothing-kept") for an input that gave nothing to read. The same analysis as the
+    daemon's: with --personas, persona wording is evidence as it is there.
     """
-    from listener.nlp import Extractor  # spaCy: only when extracting, never for --help
+    from listener.analysis import Analyser  # spaCy: only when extracting, never for --help
+    from listener.nlp import Extractor
 
     with errors_to_exit():
-        extractor = Extractor(model)
+        extractor = Extractor(model, semantic=semantic)
         matcher = _matcher(personas_path, extractor, semantic) if personas_path else None
+        analyser = Analyser(extractor, matcher)
         ids: deque[Any] = deque()
         errors: list[int] = []
         out = sys.stdout  # read at call time: click's test runner swaps it
         written = 0
-        for statements in extractor.extract_many(_read(file, ids, errors), batch_size=batch_size):
-            record = {"id": ids.popleft(), "statements": [_dump(s, matcher) for s in statements]}
+        texts = _read(file, ids, errors)
+        for analysis in analyser.analyse_many(texts, batch_size=batch_size):
+            record: dict[str, Any] = {
+                "id": ids.popleft(),
+                "statements": [_dump(s, matches) for s, matches in analysis.statements],
+            }
+            if analysis.skipped:
+                record["skipped"] = analysis.skipped
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             written += 1
         stats = extractor.stats
@@ -88,7 +103,7 @@ def extract(
             f"extract: {written} documents, {stats.statements} statements "
             f"({stats.pain} pain, {stats.aspiration} aspiration); skipped {len(errors)} bad lines, "
             f"{stats.skipped_empty} empty, {stats.skipped_non_english} non-English; "
-            f"extractor {extractor.version}",
+            f"extractor {analyser.version}",
             err=True,
         )
 
@@ -103,8 +118,7 @@ def _matcher(path: Path, extractor: Any, semantic: bool) -> Any:
     return PersonaMatcher(personas, extractor.nlp)
 
 
-def _dump(statement: Statement, matcher: Any) -> dict[str, Any]:
-    matches = matcher.match(statement) if matcher is not None else []
+def _dump(statement: Statement, matches: list[Match]) -> dict[str, Any]:
     return {
         "kind": statement.kind,
         "text": statement.text,

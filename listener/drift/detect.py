@@ -56,7 +56,7 @@ SERIES_WEEKS = 26
 """Weeks of each cell's series kept for charts (the digest shows the last few)."""
 MAX_BASELINE_WEEKS = 26
 """How far back a bursty source's baseline may reach."""
-BURST_REACH = 0.5
+BURST_REACH = 1.0
 CUSUM_FLOOR = 1.0
 """CUSUM statistics at or below this are not bootstrapped: their p-value is far above any FDR
 level (they count as p = 1, which cannot change which other tests BH rejects)."""

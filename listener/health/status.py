@@ -13,16 +13,16 @@ from listener.service import Service
 from listener.store import quarantine, reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
-from listener.store.items import processed_key
 from listener.store.models import SourceRow
 from listener.store.webhooks import route_status
 
 
 def current_processed_key(config: Config) -> str:
-    """The key items are processed under now, without building the NLP pipeline."""
-    from listener.nlp.extractor import extractor_version
+    """The key items are processed under now (see Processor.key), without loading spaCy."""
+    from listener.analysis import processed_key as key
 
-    return processed_key(extractor_version(model=config.service.nlp.model), config.personas.version)
+    nlp = config.service.nlp
+    return key(nlp.model, nlp.semantic, config.personas.version)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -1,29 +1,35 @@
 """The extractor: text in, pain and aspiration statements with exact spans and themes out.
 
 One code path for the daemon, ``listener extract`` and the evaluation. Per document: cap its
-length (bounded cost), skip empty and non-English text (counted), split sentences, drop the ones
-rules say are never statements (quotes, code), score the rest with the linear classifier
+length (bounded cost), skip empty and non-English text (with the reason), split sentences, drop
+the ones rules say are never statements (quotes, code), score the rest with the linear classifier
 (:mod:`listener.nlp.model`), let the rules veto or boost, then decide per document and report the
-sentences that carry the decision.
+sentences that carry the decision. Each chunk of documents is read inside a spaCy memory zone,
+so the vocabulary does not grow with every new word (unique numbers, ids, typos) of a stream.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
-from listener.nlp.features import FEATURE_VERSION, DocArrays, sentence_features
+from listener.nlp import versions
+from listener.nlp.features import DocArrays, sentence_features
 from listener.nlp.language import is_english_text
 from listener.nlp.model import LinearModel, load_model
 from listener.nlp.pipeline import build_nlp, lemma_lookup
 from listener.nlp.prompted import is_non_answer
-from listener.nlp.rules import NEUTRAL, RULES_VERSION, judge
+from listener.nlp.reading import Reading, Sentence
+from listener.nlp.rules import NEUTRAL, Verdict, judge
+from listener.nlp.semantic import Encoder, SemanticHead, load_head
 from listener.nlp.themes import ThemeCache, theme_of
-from listener.nlp.types import KINDS, ExtractionStats, Kind, Statement
+from listener.nlp.types import KINDS, ExtractionStats, Statement
 
 MAX_CHARS = 20_000
 """Characters read per document; the rest of a huge post is ignored (and counted as truncated)."""
@@ -36,25 +42,46 @@ SENTENCE_MARGIN = 1.0
 (bias + its score) scores this much above it: a review that both complains and asks for a
 feature must not have its complaint cancelled by its request."""
 _BULLETS = "-*•·‣–—>#"
+PERMANENT_STRINGS = 150_000
+"""Strings the vocabulary keeps for good (about 30 MB) before new words become transient."""
+
+Annotate = Callable[[Doc, DocArrays, Reading], None]
+"""Called for each document while its Doc is valid (inside the memory zone)."""
 
 
 def extractor_version(classifier: LinearModel | None = None, model: str | None = None) -> str:
-    """Rules, features, weights and model: what an item's statements depend on. Cheap (no
-    spaCy), so `listener status` can tell which stored items are due for re-processing."""
-    classifier = classifier or load_model()
-    version = f"{RULES_VERSION}.{FEATURE_VERSION}.{classifier.digest}"
-    return f"{version}.{model}" if model else version
+    """Rules, features, weights and model: what an item's statements depend on (see
+    :mod:`listener.nlp.versions` for the cheap form `listener status` uses)."""
+    return versions.extractor_version((classifier or load_model()).digest, model)
 
 
 class Extractor:
     """Finds pain and aspiration statements. Build once; ``extract_many`` streams."""
 
     sentence_margin: float = SENTENCE_MARGIN
+    permanent_strings: int = PERMANENT_STRINGS
 
-    def __init__(self, model: str | None = None, classifier: Path | None = None) -> None:
+    def __init__(
+        self,
+        model: str | None = None,
+        classifier: Path | LinearModel | None = None,
+        semantic: bool | SemanticHead = False,
+        encoder: Encoder | None = None,
+    ) -> None:
         self.nlp: Language = build_nlp(model)
-        self.classifier: LinearModel = load_model(classifier)
+        self.model = model
+        self.classifier: LinearModel = (
+            classifier if isinstance(classifier, LinearModel) else load_model(classifier)
+        )
         self.version = extractor_version(self.classifier, model)
+        self.head: SemanticHead | None = None
+        self.encoder: Encoder | None = None
+        self.threshold = self.classifier.threshold
+        if semantic is not False:
+            self.head = semantic if isinstance(semantic, SemanticHead) else load_head()
+            self.encoder = encoder or Encoder()
+            self.threshold = self.head.threshold
+            self.version += f".h-{self.head.digest}"
         self.stats = ExtractionStats()
         # Blank English: lemmas are only needed for the few statement themes, so the per-token
         # lookup lemmatizer (half the pipeline's time) is skipped and themes look lemmas up.
@@ -79,40 +106,76 @@ class Extractor:
 
         ``prompts`` (one per text, or None) names the kind a text's question asked for: see
         :mod:`listener.nlp.prompted`. ``n_process > 1`` spreads chunks over forked processes
-        (see :mod:`listener.nlp.parallel`) and takes no prompts.
+        (see :mod:`listener.nlp.parallel`).
         """
-        if prompts is not None:
-            if n_process > 1:
-                raise ValueError("prompts are only supported with n_process=1")
-            prompted = self.nlp.pipe(
-                ((self._prepare(t), p) for t, p in zip(texts, prompts, strict=True)),
-                batch_size=batch_size,
-                disable=self._disable,
-                as_tuples=True,
-            )
-            for doc, prompt in prompted:
-                yield self._extract_doc(doc, doc.text, prompt)
-            return
         if n_process > 1:
             from listener.nlp.parallel import extract_parallel
 
-            yield from extract_parallel(self, texts, n_process, chunk_size=max(batch_size, 64))
+            yield from extract_parallel(
+                self, texts, n_process, chunk_size=max(batch_size, 64), prompts=prompts
+            )
             return
-        # The text rides along: Doc.text rebuilds the string from the tokens on every call.
-        prepared = ((text, text) for text in map(self._prepare, texts))
-        pairs = self.nlp.pipe(
-            prepared, batch_size=batch_size, disable=self._disable, as_tuples=True
-        )
-        for doc, text in pairs:
-            yield self._extract_doc(doc, text)
+        for reading in self.read_many(texts, batch_size, prompts):
+            yield reading.statements()
+
+    def read_many(
+        self,
+        texts: Iterable[str],
+        batch_size: int = 256,
+        prompts: Iterable[str | None] | None = None,
+        annotate: Annotate | None = None,
+    ) -> Iterator[Reading]:
+        """One :class:`Reading` per text, in order, in chunks of ``batch_size``."""
+        texts_iter = iter(texts)
+        prompts_iter = iter(prompts) if prompts is not None else None
+        while chunk := list(islice(texts_iter, batch_size)):
+            asked = (
+                list(islice(prompts_iter, len(chunk)))
+                if prompts_iter is not None
+                else [None] * len(chunk)
+            )
+            if len(asked) != len(chunk):
+                raise ValueError("prompts must have one entry per text")
+            prepared = [self._prepare(t) for t in chunk]
+            with self._zone():
+                # The text rides along: Doc.text rebuilds the string from the tokens each call.
+                pairs = self.nlp.pipe(
+                    zip(prepared, zip(prepared, asked, strict=True), strict=True),
+                    batch_size=batch_size,
+                    disable=self._disable,
+                    as_tuples=True,
+                )
+                scored = [self._score_doc(doc, text, prompt) for doc, (text, prompt) in pairs]
+                if self.head is not None:
+                    self._add_semantic(scored)
+                readings = []
+                for doc, arrays, reading, scores, verdicts in scored:
+                    if reading.skipped is None:
+                        self._decide(doc, arrays, reading, scores, verdicts)
+                    if annotate is not None and reading.skipped is None:
+                        annotate(doc, arrays, reading)
+                    readings.append(reading)
+            yield from readings
+
+    def _zone(self) -> AbstractContextManager[object]:
+        """A spaCy memory zone once the vocabulary holds the common words: words first seen
+        after that (unique numbers, ids, typos) are forgotten after their chunk, so memory stays
+        flat in the number of documents. Zones from the start would forget common words too,
+        and re-learning them every chunk halved the throughput."""
+        if len(self.nlp.vocab.strings) < self.permanent_strings:
+            return nullcontext()
+        return self.nlp.memory_zone()
 
     def margins(self, text: str) -> dict[str, float]:
         """Document logit minus decision threshold per kind (> 0: the kind is found). For
         inspection and for ranking evaluation misses; rule assertions are not reflected."""
         text = self._prepare(text)
-        doc = next(self.nlp.pipe([text], disable=self._disable))
-        _, scores, _ = self._score_sentences(doc, DocArrays(doc), text)
-        totals = self.classifier.bias + scores.sum(axis=0) - self.classifier.threshold
+        with self._zone():
+            doc = next(self.nlp.pipe([text], disable=self._disable))
+            arrays = DocArrays(doc)
+            _, scores, verdicts = self._score_sentences(doc, arrays, text)
+            scores, _, _ = _apply_rules(scores, verdicts)
+        totals = self.classifier.bias + scores.sum(axis=0) - self.threshold
         return {kind: round(float(totals[k]), 3) for k, kind in enumerate(KINDS)}
 
     def _prepare(self, text: object) -> str:
@@ -124,32 +187,75 @@ class Extractor:
         cut = text.rfind(" ", MAX_CHARS // 2, MAX_CHARS)
         return text[: cut if cut > 0 else MAX_CHARS]
 
-    def _extract_doc(self, doc: Doc, text: str, prompt: str | None = None) -> list[Statement]:
+    Scored = tuple[Doc, DocArrays, Reading, np.ndarray, list[Verdict]]
+
+    def _score_doc(self, doc: Doc, text: str, prompt: str | None) -> Extractor.Scored:
+        """First phase: skip reasons, kept sentences and their classifier scores."""
         stats = self.stats
         stats.documents += 1
+        arrays = DocArrays(doc)
+        reading = Reading(text=text, prompt=prompt)
+        empty = np.zeros((0, len(KINDS)), dtype=np.float32)
         if not text.strip():
             stats.skipped_empty += 1
-            return []
-        arrays = DocArrays(doc)
+            reading.skipped = "empty"
+            return doc, arrays, reading, empty, []
         if not is_english_text(text, arrays):
             stats.skipped_non_english += 1
-            return []
-        kept, scores, forced = self._score_sentences(doc, arrays, text)
+            reading.skipped = "language"
+            return doc, arrays, reading, empty, []
+        reading.words, reading.space = arrays.words, arrays.space
+        kept, scores, verdicts = self._score_sentences(doc, arrays, text)
         if not kept:
-            return []
+            reading.skipped = "nothing-kept"
+        reading.sentences = kept
+        return doc, arrays, reading, scores, verdicts
+
+    def _add_semantic(self, scored: list[Extractor.Scored]) -> None:
+        """Embed every kept sentence of the chunk at once; add the head's scaled logit."""
+        assert self.head is not None and self.encoder is not None
+        texts = [
+            r.text[s.start : s.end]
+            for _, _, r, _, _ in scored
+            if r.skipped is None
+            for s in r.sentences
+        ]
+        vectors = self.encoder.encode(texts)
+        logits = self.head.logits(vectors) * self.head.beta
+        row = 0
+        for _, _, reading, scores, _ in scored:
+            if reading.skipped is not None:
+                continue
+            n = len(reading.sentences)
+            reading.vectors = vectors[row : row + n]
+            scores += logits[row : row + n]
+            row += n
+
+    def _decide(
+        self,
+        doc: Doc,
+        arrays: DocArrays,
+        reading: Reading,
+        scores: np.ndarray,
+        verdicts: list[Verdict],
+    ) -> None:
+        """Second phase: rules, the survey prompt, and the per-document decision."""
+        stats, text, prompt, kept = self.stats, reading.text, reading.prompt, reading.sentences
+        scores, forced, denied = _apply_rules(scores, verdicts)
         if prompt in KINDS:
             k = KINDS.index(prompt)
             for i, sent in enumerate(kept):
                 # Rules that deny the kind have already capped its score at 0 or below without
                 # asserting it; only a denial or a non-answer keeps a prompted sentence out.
-                denied = scores[i, k] <= 0 and self._denied(sent, arrays, text, k)
-                if not denied and not is_non_answer(text[sent.start_char : sent.end_char]):
+                if not denied[i, k] and not is_non_answer(text[sent.start : sent.end]):
                     forced[i, k] = True
                     scores[i, k] = max(scores[i, k], 0.0)
-        bias, threshold = self.classifier.bias, self.classifier.threshold
+        bias, threshold = self.classifier.bias, self.threshold
         totals = bias + scores.sum(axis=0)
         alone = bias + scores.max(axis=0) - self.sentence_margin
-        statements: list[Statement] = []
+        reading.denied, reading.forced = denied, forced
+        reading.margins = (bias + scores - threshold).astype(np.float32)
+        reading.doc_margins = (totals - threshold).astype(np.float32)
         for k, kind in enumerate(KINDS):
             found = totals[k] > threshold[k] or alone[k] > threshold[k] or forced[:, k].any()
             if not found:
@@ -163,78 +269,83 @@ class Extractor:
                     break
                 if len(chosen) < MAX_STATEMENTS_PER_KIND:
                     chosen.add(i)
-            statements.extend(self._statement(kind, kept[i], text, arrays) for i in sorted(chosen))
-        statements.sort(key=lambda s: (s.start, s.kind))
-        stats.statements += len(statements)
-        stats.pain += sum(s.kind == "pain" for s in statements)
-        stats.aspiration += sum(s.kind == "aspiration" for s in statements)
-        return statements
+            reading.chosen[k] = sorted(chosen)
+            for i in chosen:
+                self.fill_theme(doc, arrays, reading, i)
+            stats.statements += len(chosen)
+            setattr(stats, kind, getattr(stats, kind) + len(chosen))
+
+    def fill_theme(self, doc: Doc, arrays: DocArrays, reading: Reading, i: int) -> None:
+        """Set sentence ``i``'s theme (needs the Doc: call inside :meth:`read_many`)."""
+        sent = reading.sentences[i]
+        if sent.theme:
+            return
+        if self._tagged or self._lemmatized:
+            sent.theme = theme_of(
+                doc[sent.token_start : sent.token_end], self._lemma, self._tagged, self._lemmatized
+            )
+        else:
+            sent.theme = self._themes.theme(
+                arrays.lowers, arrays.alpha, sent.token_start, sent.token_end
+            )
 
     def _score_sentences(
         self, doc: Doc, a: DocArrays, text: str
-    ) -> tuple[list[Span], np.ndarray, np.ndarray]:
-        """Kept sentences, their (rule-adjusted) scores, and which kinds a rule asserts for them."""
-        kept: list[Span] = []
+    ) -> tuple[list[Sentence], np.ndarray, list[Verdict]]:
+        """Kept sentences, their classifier scores and the rules' verdicts on them."""
+        kept: list[Sentence] = []
         verdicts = []
-        indices: list[int] = []
-        offsets: list[int] = []
         in_code = False
-        for n, sent in enumerate(doc.sents):
-            if n >= MAX_SENTENCES:
-                break
-            sent_text = text[sent.start_char : sent.end_char]
+        lowers, space, alpha = a.lowers, a.space, a.alpha
+        for start, end, start_char, end_char in a.bounds[:MAX_SENTENCES]:
+            sent_text = text[start_char:end_char]
             fences = sent_text.count("```")
             if in_code or fences:
                 in_code = in_code != (fences % 2 == 1)
                 continue  # a fenced code block: a machine's words, not the customer's
-            start, end = sent.start, sent.end
-            words = [a.lowers[i] for i in range(start, end) if not a.space[i]]
-            verdict = judge(sent_text, words, any(a.alpha[start:end]))
+            words = [lowers[i] for i in range(start, end) if not space[i]]
+            verdict = judge(sent_text, words, any(alpha[start:end]))
             if verdict.skip:
                 continue
-            offsets.append(len(indices))
-            indices.extend(sentence_features(a.lowers, a.punct, a.space, start, end))
-            kept.append(sent)
+            kept.append(_trimmed(text, start_char, end_char, start, end))
             verdicts.append(verdict)
-        forced = np.zeros((len(kept), len(KINDS)), dtype=bool)
+        indices: list[int] = []
+        offsets: list[int] = []
+        for s in kept:
+            offsets.append(len(indices))
+            indices.extend(sentence_features(a.words, a.punct, a.space, s.token_start, s.token_end))
         if not kept:
-            return [], np.zeros((0, len(KINDS)), dtype=np.float32), forced
+            return [], np.zeros((0, len(KINDS)), dtype=np.float32), []
         scores = self.classifier.sentence_scores(
             np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
         )
-        for i, v in enumerate(verdicts):
-            if v is NEUTRAL:
-                continue
-            for k, cap, assert_ in ((0, v.cap_pain, v.pain), (1, v.cap_aspiration, v.aspiration)):
-                if cap:
-                    scores[i, k] = min(scores[i, k], 0.0)
-                elif assert_:
-                    scores[i, k] = max(scores[i, k], 0.0)
-                    forced[i, k] = True
-        return kept, scores, forced
+        return kept, np.array(scores, dtype=np.float32), verdicts
 
-    def _denied(self, sent: Span, a: DocArrays, text: str, k: int) -> bool:
-        """Whether the rules cap kind ``k`` for this sentence (a denial, an info question)."""
-        start, end = sent.start, sent.end
-        words = [a.lowers[i] for i in range(start, end) if not a.space[i]]
-        verdict = judge(text[sent.start_char : sent.end_char], words, any(a.alpha[start:end]))
-        return verdict.cap_pain if k == 0 else verdict.cap_aspiration
 
-    def _statement(self, kind: Kind, sent: Span, text: str, arrays: DocArrays) -> Statement:
-        start, end = sent.start_char, sent.end_char
-        while start < end and (text[start].isspace() or text[start] in _BULLETS):
-            start += 1
-        while end > start and text[end - 1].isspace():
-            end -= 1
-        return Statement(
-            kind=kind,
-            text=text[start:end],
-            start=start,
-            end=end,
-            theme=self._theme(sent, arrays),
-        )
+def _apply_rules(
+    scores: np.ndarray, verdicts: list[Verdict]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scores after the rules' caps and assertions; which kinds they assert and which deny."""
+    scores = scores.copy()
+    shape = scores.shape
+    forced, denied = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+    for i, v in enumerate(verdicts):
+        if v is NEUTRAL:
+            continue
+        for k, cap, assert_ in ((0, v.cap_pain, v.pain), (1, v.cap_aspiration, v.aspiration)):
+            if cap:
+                scores[i, k] = min(scores[i, k], 0.0)
+                denied[i, k] = True
+            elif assert_:
+                scores[i, k] = max(scores[i, k], 0.0)
+                forced[i, k] = True
+    return scores, forced, denied
 
-    def _theme(self, sent: Span, arrays: DocArrays) -> str:
-        if self._tagged or self._lemmatized:
-            return theme_of(sent, self._lemma, self._tagged, self._lemmatized)
-        return self._themes.theme(arrays.lowers, arrays.alpha, sent.start, sent.end)
+
+def _trimmed(text: str, start: int, end: int, token_start: int, token_end: int) -> Sentence:
+    """The sentence's span without surrounding space and bullet markers."""
+    while start < end and (text[start].isspace() or text[start] in _BULLETS):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Sentence(start, end, token_start, token_end)

@@ -1,74 +1,80 @@
-"""Offline English detection from stop-word ratios: no model, no download, microseconds per text.
+"""Offline English detection from word lists: no model, no download, microseconds per text.
 
-Statements are only extracted from English; other languages are counted and skipped rather than
-mis-read. The test compares how many tokens are English function words with how many are
-function words of the commonest other Latin-script languages (words that are also English, such
-as "fine" or "come", do not count), and rejects text written mostly in a non-Latin script.
+Statements are only extracted from English (the personas' language); other languages are
+skipped with a reason rather than mis-read. The test compares how many tokens are English
+function words with how many are function words of the commonest other Latin-script languages
+(words that are also English, such as "fine" or "come", do not count), and rejects text written
+mostly in a non-Latin script. Short answers ("Bitte XRechnung unterstützen.") carry too few
+function words for that, so a text with no English function word, a foreign sign (a foreign
+function word or a letter English does not use) and mostly words English does not know is not
+English either. The word lists are precomputed (``listener/nlp/data/language.json``, see
+:mod:`listener.nlp.build_language_data`): importing spaCy's language packages took 2.3 s.
 """
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
-from importlib import import_module
-from pathlib import Path
-
-from spacy.lang.en.stop_words import STOP_WORDS as EN_STOP_WORDS
+from importlib import resources
 
 from listener.nlp.features import DocArrays, hash_string
 
-_OTHER_LANGUAGES = ("de", "fr", "es", "it", "pt", "nl", "sv", "da", "nb", "pl", "tr", "id", "ro")
 _MIN_WORDS = 4
-"""Below this many words there is too little evidence: such texts are treated as English."""
+"""From this many words on, function-word counts decide; below, only the short-text rule."""
 _MAX_TOKENS = 400
 _MAX_CHARS = 2000
-_EN_EXTRA = ("n't", "'s", "'m", "'re", "'ve", "'ll", "'d")
-
-
-@lru_cache(maxsize=1)
-def _english_vocabulary() -> frozenset[str]:
-    """English word forms and lemmas from spacy-lookups-data's lemma table (installed by pip)."""
-    import spacy_lookups_data
-    import srsly
-
-    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lemma_lookup.json.gz"
-    table: dict[str, str] = srsly.read_gzip_json(path)
-    forms = {k.lower() for k in table} | {v.lower() for v in table.values()}
-    return frozenset(forms | {w.lower() for w in EN_STOP_WORDS})
+_ENGLISH_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZéèêëáàâíïóôúçñ")
+"""Latin letters English text plausibly holds (loan words: café, naïve, résumé, jalapeño)."""
 
 
 @lru_cache(maxsize=1)
 def _stop_word_hashes() -> tuple[frozenset[int], frozenset[int]]:
     """(English, other languages) function words as spaCy lower-case hashes."""
-    english = {w.lower() for w in EN_STOP_WORDS} | set(_EN_EXTRA)
-    vocabulary = _english_vocabulary()
-    foreign: set[str] = set()
-    for code in _OTHER_LANGUAGES:
-        module = import_module(f"spacy.lang.{code}.stop_words")
-        foreign.update(w.lower() for w in module.STOP_WORDS)
-    foreign = {w for w in foreign if len(w) > 1 and w not in vocabulary}
-    return frozenset(map(hash_string, english)), frozenset(map(hash_string, foreign))
+    ref = resources.files("listener.nlp").joinpath("data", "language.json")
+    data = json.loads(ref.read_text(encoding="utf-8"))
+    return frozenset(map(hash_string, data["english"])), frozenset(
+        map(hash_string, data["foreign"])
+    )
+
+
+@lru_cache(maxsize=1)
+def _english_words() -> frozenset[int]:
+    """Hashes of English word forms and lemmas: the lookup lemma table the pipeline loads."""
+    from listener.nlp.pipeline import build_nlp
+
+    nlp = build_nlp(None)
+    table = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")  # type: ignore[attr-defined]
+    forms = set(table.keys()) | {hash_string(str(v).lower()) for v in table.values()}
+    return frozenset(forms | _stop_word_hashes()[0])
 
 
 def is_english_text(text: str, arrays: DocArrays) -> bool:
     """True unless the text is clearly another language (or mostly a non-Latin script)."""
     head = text[:_MAX_CHARS]
+    foreign_letters = False
     if not head.isascii():
         letters = [c for c in head if c.isalpha()]
         if len(letters) >= 3 and sum(c.isascii() for c in letters) < 0.5 * len(letters):
             return False
+        foreign_letters = any(c not in _ENGLISH_LETTERS for c in letters)
     english, foreign = _stop_word_hashes()
     words = en = other = 0
     distinct: set[int] = set()
     alpha = arrays.alpha
+    alpha_words: list[int] = []
     for i, lower in enumerate(arrays.lowers[:_MAX_TOKENS]):
         if not alpha[i]:
             continue
         words += 1
+        alpha_words.append(lower)
         if lower in english:
             en += 1
         elif lower in foreign:
             other += 1
             distinct.add(lower)
-    if words < _MIN_WORDS:
-        return True
-    return not (len(distinct) >= 2 and other > en)
+    if words >= _MIN_WORDS and len(distinct) >= 2 and other > en:
+        return False
+    if words >= 2 and en == 0 and (other or foreign_letters):
+        known = _english_words()
+        return sum(w in known for w in alpha_words) * 2 > len(alpha_words)
+    return True

@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from listener.errors import ListenerError
-from listener.nlp.features import FEATURE_VERSION, N_BUCKETS
-from listener.nlp.types import KINDS
+from listener.nlp.versions import FEATURE_VERSION, N_BUCKETS
+
+KINDS = ("pain", "aspiration")
 
 DEFAULT_MODEL = "classifier.npz"
 

@@ -24,25 +24,30 @@ _worker: Extractor | None = None
 Result = tuple[list[list[Statement]], dict[str, int]]
 
 
-def _run(chunk: list[str]) -> Result:
+def _run(chunk: list[str], prompts: list[str | None] | None) -> Result:
     assert _worker is not None, "worker started without an extractor"
     before = _worker.stats.as_dict()
-    results = list(_worker.extract_many(chunk, batch_size=len(chunk) or 1))
+    results = list(_worker.extract_many(chunk, batch_size=len(chunk) or 1, prompts=prompts))
     after = _worker.stats.as_dict()
     return results, {k: after[k] - before[k] for k in after}
 
 
 def extract_parallel(
-    extractor: Extractor, texts: Iterable[str], n_process: int, chunk_size: int = 512
+    extractor: Extractor,
+    texts: Iterable[str],
+    n_process: int,
+    chunk_size: int = 512,
+    prompts: Iterable[str | None] | None = None,
 ) -> Iterator[list[Statement]]:
     """``extractor.extract_many`` on ``n_process`` processes (one where fork is missing)."""
     if n_process <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from extractor.extract_many(texts)
+        yield from extractor.extract_many(texts, prompts=prompts)
         return
     global _worker
     _worker = extractor
     context = multiprocessing.get_context("fork")
     iterator = iter(texts)
+    asked = iter(prompts) if prompts is not None else None
     window: deque[AsyncResult[Result]] = deque()
     with context.Pool(n_process) as pool:
         while True:
@@ -50,7 +55,8 @@ def extract_parallel(
                 chunk = list(islice(iterator, chunk_size))
                 if not chunk:
                     break
-                window.append(pool.apply_async(_run, (chunk,)))
+                chunk_prompts = list(islice(asked, len(chunk))) if asked is not None else None
+                window.append(pool.apply_async(_run, (chunk, chunk_prompts)))
             if not window:
                 break
             results, delta = window.popleft().get()

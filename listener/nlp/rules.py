@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 
 from listener.nlp.features import hash_string, hashes
+from listener.nlp.versions import RULES_VERSION
 
-RULES_VERSION = "r2"
+__all__ = ["NEUTRAL", "RULES_VERSION", "SKIP", "Verdict", "judge"]
 
 
 _INFO_STARTS = hashes(
@@ -26,12 +27,17 @@ _REQUEST_FILLERS = hashes("you u ya guys please pls plz")
 _REQUEST_VERBS = hashes(
     "add make include implement support allow enable bring provide let fix offer give consider"
 )
+_REPAIR_VERBS = hashes("fix repair resolve sort")
+"""Asking for a repair reports a fault: "please fix the export" is a pain, not a wish."""
+_PLEASE = hashes("please pls plz kindly")
+_WHY = hash_string("why")
 _QUESTION = hash_string("?")
 _PAIN_CUES = hashes(
     "crash crashes crashed crashing bug bugs buggy broken error errors fail fails failed failing "
     "freeze freezes froze freezing stuck slow lag laggy annoying annoyed frustrating frustrated "
     "terrible awful horrible useless worst hate hated problem problems issue issues wrong "
-    "unable lost lose loses why"
+    "unable lost lose loses cancelled canceled declined charged suspended missing late delayed "
+    "damaged refused expired"
 )
 _DENIALS = (
     re.compile(
@@ -40,6 +46,11 @@ _DENIALS = (
         r"|errors?|glitch(es)?)\b"
     ),
     re.compile(r"\bnothing (is |was )?(wrong|bad|broken)\b"),
+    re.compile(
+        r"\b(is|was|are|were|has been|have been|'s)( never|n'?t| not| no longer)( really| ever)?"
+        r"( been)?( an?| any)?( real| big| major)? (problems?|issues?|concerns?|worry|hassle|pain"
+        r"|headache|nightmare|bother|big deal)\b"
+    ),
     re.compile(r"\b(never|not once|hasn'?t|has not|didn'?t|did not) (\w+ )?(crash|fail|froze|lag)"),
     re.compile(r"\bworks? (just )?(fine|great|perfectly|flawlessly)\b"),
 )
@@ -81,6 +92,18 @@ _ASPIRATION_ASSERTED = re.compile(
     r"|\blooking for a way\b|\bfeature request\b"
 )
 """Wordings that say "I want this" ("I wish the app would…", "it would be great if…")."""
+_NOT_A_PAIN = re.compile(
+    r"\b(could|can|might) (do|be|have been|have done) (a lot |much |far |way )?worse\b"
+    r"|\b(would|could|'d) (die|kill|murder) for\b"
+    r"|\b(i|we)'?d (give|sell) (my|an?) \w+ for\b"
+)
+"""Negative words that make no complaint: a comparison in our favour ("could do a lot worse"),
+hyperbole about wanting something ("I would die for a coffee")."""
+_FUTURE_CONDITION = re.compile(
+    r"^\W*(if|unless|in case)\b[^.!?]*\b(will|'ll|would|'d|might|may|could|going to|gonna)\b"
+)
+"""A condition about the future ("if scope creep gets worse we'll leave"): not a pain yet. A
+condition that describes a fault ("if I export, it crashes") has no modal and stays one."""
 _NEGATED_BEFORE = re.compile(r"\b(not|n't|no|never|hardly|nothing)\W+(\w+\W+)?$")
 _CODE_CHARS = re.compile(r"[{}();=<>\[\]$\\]")
 
@@ -105,12 +128,15 @@ NEUTRAL = Verdict()
 
 
 # Cheap first looks: a sentence without any of these words needs none of the patterns above.
-_DENIAL_WORDS = hashes("no zero not n't never without nothing hasnt didnt work works")
+_DENIAL_WORDS = hashes(
+    "no zero not n't never without nothing hasnt didnt work works isnt wasnt longer"
+)
 _SARCASM_WORDS = hashes(
     "great thanks thank wonderful awesome love lovely nice brilliant fantastic perfect just yeah "
     "oh said another again"
 )
 _COMPARISON_WORDS = hashes("better faster easier simpler cheaper smoother nicer more")
+_NOT_A_PAIN_WORDS = hashes("worse die kill murder give sell if unless")
 _PAIN_ASSERTION_WORDS = hashes(
     "killing drives driving eat eats waste wastes wasted wasting forever ages hours days pain "
     "nightmare headache hassle sick fed struggle struggles struggled struggling hand manually"
@@ -120,17 +146,24 @@ _ASPIRATION_ASSERTION_WORDS = hashes("wish would 'd ’d please only way option 
 
 def judge(text: str, words: list[int], has_alpha: bool) -> Verdict:
     """Rules for one sentence: its text and the lower-case hashes of its non-space tokens."""
-    if not has_alpha:
-        return SKIP
+    if not has_alpha or (len(text) > 60 and not any(c.isspace() for c in text.strip())):
+        return SKIP  # no words, or one giant token (a hash, base64, a key mashed down)
     stripped = text.lstrip()
     if stripped.startswith((">", "```")) or _looks_like_code(stripped):
         return SKIP
     is_question = words[-1] == _QUESTION
     request = _is_request(words)
     cap_pain = cap_aspiration = pain = False
+    complaint_question = _WHY in words and not _PAIN_CUES.isdisjoint(words)
     if is_question and words[0] in _INFO_STARTS and not request:
-        cap_pain = not (words[0] in _WHY_HOW and not _PAIN_CUES.isdisjoint(words))
+        cap_pain = not (
+            words[0] in _WHY_HOW and (words[0] == _WHY or not _PAIN_CUES.isdisjoint(words))
+        )
         cap_aspiration = True
+    if is_question and complaint_question:
+        cap_pain, pain = False, True  # "can you tell me why my order was cancelled?"
+    if _asks_for_repair(words):
+        return Verdict(cap_aspiration=True, pain=True)
     lowered = ""
     if not _DENIAL_WORDS.isdisjoint(words):
         lowered = text.lower()
@@ -139,6 +172,10 @@ def judge(text: str, words: list[int], has_alpha: bool) -> Verdict:
     if not _SARCASM_WORDS.isdisjoint(words) or "/s" in text or "🙄" in text:
         lowered = lowered or text.lower()
         pain = any(p.search(lowered) for p in _SARCASM)
+    if not _NOT_A_PAIN_WORDS.isdisjoint(words):
+        lowered = (lowered or text.lower()).replace("’", "'")
+        if _NOT_A_PAIN.search(lowered) or _FUTURE_CONDITION.search(lowered):
+            cap_pain = True
     if not _COMPARISON_WORDS.isdisjoint(words):
         lowered = lowered or text.lower()
         if _COMPETITOR_WINS.search(lowered):
@@ -168,6 +205,18 @@ def _is_request(words: list[int]) -> bool:
         return False
     rest = [w for w in words[1:6] if w not in _REQUEST_FILLERS]
     return bool(rest) and rest[0] in _REQUEST_VERBS
+
+
+def _asks_for_repair(words: list[int]) -> bool:
+    """ "Please fix the export", "fix this asap", "can you fix it?", "pls sort out the refund"."""
+    if not words:
+        return False
+    if words[0] in _REPAIR_VERBS:
+        return True
+    for i, w in enumerate(words[:-1]):
+        if w in _PLEASE and not _REPAIR_VERBS.isdisjoint(words[i + 1 : i + 3]):
+            return True
+    return _is_request(words) and not _REPAIR_VERBS.isdisjoint(words[1:4])
 
 
 def _asserted(pattern: re.Pattern[str], lowered: str) -> bool:

@@ -35,7 +35,9 @@ def test_run_once_stores_evidence_and_writes_the_digest(example: Path, tmp_path:
     items, statements, evidence = map(int, match.groups())
     assert items >= 150 and statements > 0 and evidence > 0
     eml = tmp_path / "outbox" / "digest-2026-W47.eml"  # named by the week it reports on
-    assert str(eml) in summary and "alerts: 0 for 2026-W47" in summary
+    # Since issue 8, persona wording in unprompted answers is evidence too: the example's week
+    # of late-payment answers (10 from 9 people against about 1 a week) is a rising alert.
+    assert str(eml) in summary and "alerts: 1 for 2026-W47" in summary
     message = email.message_from_bytes(eml.read_bytes())
     assert message["Subject"].startswith("Listener 2026-W47: ")
     html = (tmp_path / "outbox" / "digest-2026-W47.html").read_text()
@@ -193,4 +195,5 @@ def test_adding_prompts_later_applies_to_stored_answers(tmp_path: Path) -> None:
     _, after, _ = _run("status", "--json", "-c", str(example))
     survey_after = next(s for s in json.loads(after)["sources"] if s["name"] == "nps-q4")
     assert survey_after["items"] == survey_before["items"] == 153
-    assert survey_after["statements"] > 2 * survey_before["statements"]
+    # Persona wording already makes many plain answers evidence; the prompts frame the rest.
+    assert survey_after["statements"] > survey_before["statements"]

@@ -1,26 +1,16 @@
-"""Loaders for the shared labelled feedback sets, and the fixed split between tuning and held-out.
+"""App reviews and developer-forum sentences (the first sets), and the hand-written dev sets.
 
-Used by the training script and by ``bench/eval_nlp.py``; the split is a hash of each example's
-dataset and id, so it never changes between runs or machines and nothing held out is tuned on.
-Label mappings follow ``../shared/data/README.md``. ``None`` means the set does not label that kind.
+Their split is keyed by each row's id, as before, so their held-out rows stayed the same.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
-import os
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
 
-from listener.errors import ListenerError
-
-Split = Literal["tune", "heldout", "all"]
-HELDOUT_PERCENT = 25
-SPLIT_SEED = "listener-nlp-2026"
+from listener.nlp.datasets.core import Example, example, text_key
 
 _TIZARD_PAIN = {
     "apparent bug",
@@ -33,45 +23,6 @@ _TIZARD_PAIN = {
 _TIZARD_ASPIRATION = {"feature request", "motivation fr", "agreeing with the request"}
 
 
-@dataclass(frozen=True, slots=True)
-class Example:
-    dataset: str
-    id: str
-    text: str
-    pain: bool | None
-    aspiration: bool | None
-    label: str
-    """The original label, for confusion tables and for reading misses."""
-
-
-def default_feedback_dir() -> Path:
-    """``$LISTENER_SHARED_DATA/feedback`` or ``../shared/data/feedback`` beside the repository."""
-    env = os.environ.get("LISTENER_SHARED_DATA")
-    base = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "data"
-    return base / "feedback"
-
-
-def split_of(dataset: str, example_id: str) -> Literal["tune", "heldout"]:
-    digest = hashlib.sha256(f"{SPLIT_SEED}:{dataset}:{example_id}".encode()).digest()
-    return "heldout" if int.from_bytes(digest[:4], "big") % 100 < HELDOUT_PERCENT else "tune"
-
-
-def load_examples(folder: Path, split: Split = "all") -> list[Example]:
-    """Every labelled example found under ``folder``; sets whose files are absent are left out."""
-    if not folder.is_dir():
-        raise ListenerError(
-            f"labelled data folder {folder} does not exist",
-            hint="pass --data PATH (the shared `feedback` folder) or set LISTENER_SHARED_DATA",
-        )
-    loaders = (_urr, _google_play, _semeval, _tizard)
-    examples = [ex for load in loaders for ex in load(folder)]
-    if not examples:
-        raise ListenerError(f"no labelled data found in {folder}", hint="see shared/data/README.md")
-    if split == "all":
-        return examples
-    return [ex for ex in examples if split_of(ex.dataset, ex.id) == split]
-
-
 def _urr(folder: Path) -> Iterator[Example]:
     path = folder / "urr_reviews_data.csv"
     if not path.exists():
@@ -79,9 +30,13 @@ def _urr(folder: Path) -> Iterator[Example]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         for row in csv.DictReader(fh):
             complaint = row["IS_COMPLAINT"].strip() == "1"
-            yield Example(
+            topics = frozenset(
+                k for k, v in row.items() if k and k.startswith("IS_") and k != "IS_COMPLAINT"
+                and (v or "").strip() == "1"
+            )  # fmt: skip
+            yield example(
                 "urr", row["_id"], row["reviewText"] or "", complaint, None,
-                "complaint" if complaint else "other",
+                "complaint" if complaint else "other", topics=topics,
             )  # fmt: skip
 
 
@@ -102,7 +57,7 @@ def _google_play(folder: Path) -> Iterator[Example]:
         )
         for row in rows:
             label = str(row[label_col]).strip().lower()
-            yield Example(
+            yield example(
                 "google_play", str(row[id_col]), str(row[text_col] or ""),
                 label == "bug report", label == "feature request", label,
             )  # fmt: skip
@@ -122,7 +77,7 @@ def _semeval(folder: Path) -> Iterator[Example]:
             if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
                 text = text[1:-1]
             suggestion = row[2].strip() == "1"
-            yield Example(
+            yield example(
                 "semeval", row[0], text, None, suggestion, "suggestion" if suggestion else "other"
             )
 
@@ -135,7 +90,29 @@ def _tizard(folder: Path) -> Iterator[Example]:
         rows = conn.execute("SELECT id, sentence, label FROM labelled_sentences").fetchall()
     for row_id, sentence, label in rows:
         norm = " ".join(str(label or "").lower().split())
-        yield Example(
+        yield example(
             "tizard", str(row_id), str(sentence or ""),
             norm in _TIZARD_PAIN, norm in _TIZARD_ASPIRATION, norm,
         )  # fmt: skip
+
+
+REVIEW_LOADERS: tuple[Callable[[Path], Iterator[Example]], ...] = (
+    _urr,
+    _google_play,
+    _semeval,
+    _tizard,
+)
+
+
+def load_handwritten(folder: Path) -> Iterator[Example]:
+    """``bench/data/*.tsv``: pain, aspiration, text per line; the file name is the data set."""
+    for path in sorted(folder.glob("*.tsv")):
+        dataset = path.stem
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip() or line.startswith("#"):
+                    continue
+                pain, aspiration, text = line.rstrip("\n").split("\t", 2)
+                label = "+".join(k for k, v in (("pain", pain), ("aspiration", aspiration))
+                                 if v == "1") or "neither"  # fmt: skip
+                yield example(dataset, text_key(text), text, pain == "1", aspiration == "1", label)
