@@ -33,12 +33,18 @@ STOP_GRACE_SECONDS = 4.0
 DELIVERY_INTERVAL_SECONDS = 120
 
 
+def worker_count(service: Service) -> int:
+    """A worker per enabled source, plus the digest job and a one-off retry: a source that is
+    slow (a trickling server holds a request until its deadline) never delays another's run."""
+    return sum(1 for s in service.config.sources if s.spec.enabled) + 2
+
+
 class Daemon:
-    def __init__(self, service: Service, max_workers: int = 4) -> None:
+    def __init__(self, service: Service, max_workers: int | None = None) -> None:
         self.service = service
         self.stop = threading.Event()
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers)},
+            executors={"default": ThreadPoolExecutor(max_workers or worker_count(service))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=UTC,
         )
