@@ -108,7 +108,8 @@ def summary_line(result: PassResult, stored: Totals) -> str:
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""
     aside = sum(run.counts.quarantined for run in result.runs)
     quarantined = f"; {aside} unreadable rows quarantined (listener quarantine)" if aside else ""
-    return (
+    line = (
         f"listener: {head}; stored {items} items, {statements} statements, {evidence} evidence; "
         f"{tail}{alerts}{failed}{quarantined}"
     )
+    return " ".join(part.strip() for part in line.splitlines())  # one line, whatever an error holds
