@@ -107,11 +107,13 @@ class HttpClient:
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._jitter = jitter or (lambda cap: random.uniform(0.0, cap))
         self.allow_private_networks = allow_private_networks
-        self._call = threading.local()
+        # The transport sees the current request through ``call`` alone, not through self: no
+        # reference cycle, so a closed client (and its TLS context) is freed at once, not by GC.
+        self._call = call = threading.local()
         self._transport = GuardedTransport(
-            lambda: getattr(self._call, "deadline", None), allow_private=allow_private_networks
+            lambda: getattr(call, "deadline", None), allow_private=allow_private_networks
         )
-        self._transport.direct_backend.shown = lambda: getattr(self._call, "target", ("", False))
+        self._transport.direct_backend.shown = lambda: getattr(call, "target", ("", False))
         self._client = httpx.Client(
             # Only what Inflater can bound: no br/zstd even when those packages are installed.
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -120,7 +122,7 @@ class HttpClient:
             max_redirects=10,
             transport=self._transport,
             trust_env=False,  # proxies from the environment: GuardedTransport; no ~/.netrc
-            event_hooks={"request": [self._on_request]},
+            event_hooks={"request": [_request_hook(call, self._transport, allow_private_networks)]},
         )
 
     def __enter__(self) -> HttpClient:
@@ -193,34 +195,6 @@ class HttpClient:
                 f"{safe_url(response.url)} did not answer with JSON ({exc.__class__.__name__})",
                 hint="check that the URL points at the API endpoint, not a web page",
             ) from None
-
-    def _on_request(self, request: httpx.Request) -> None:
-        """Every request, redirects included: note the target for messages, vet it when a proxy
-        will resolve it (direct connections are vetted where they connect), drop our headers
-        when it leaves the origin."""
-        hop = getattr(self._call, "hop", 0)
-        self._call.hop = hop + 1
-        shown = safe_url(str(request.url))
-        self._call.target = (shown, hop > 0)
-        if self._transport.proxied(request.url):
-            port = request.url.port or (443 if request.url.scheme == "https" else 80)
-            vet(
-                request.url.host,
-                port,
-                allow_private=self.allow_private_networks,
-                shown=shown,
-                redirect=hop > 0,
-            )
-        self._drop_headers_off_origin(request)
-
-    def _drop_headers_off_origin(self, request: httpx.Request) -> None:
-        """httpx strips only Authorization on a cross-origin redirect; our callers' own headers
-        (Discourse's Api-Key) must not follow a redirect to another host either."""
-        origin = getattr(self._call, "origin", None)
-        here = (request.url.scheme, request.url.host, request.url.port)
-        if origin is not None and here != origin:
-            for name in getattr(self._call, "headers", ()):
-                request.headers.pop(name, None)
 
     def _get_once(
         self,
@@ -306,6 +280,34 @@ class HttpClient:
                     raise _TooLarge
                 chunks.append(piece)
         return b"".join(chunks)
+
+
+def _request_hook(
+    call: threading.local, transport: GuardedTransport, allow_private: bool
+) -> Callable[[httpx.Request], None]:
+    """What happens to every request, redirects included: note the target for messages, vet it
+    when a proxy will resolve it (direct connections are vetted where they connect), and drop
+    our own headers when it leaves the origin (httpx strips only Authorization; Discourse's
+    Api-Key must not follow a redirect to another host either). A closure, not a method: the
+    client must not be part of a reference cycle (see HttpClient.__init__)."""
+
+    def on_request(request: httpx.Request) -> None:
+        hop = getattr(call, "hop", 0)
+        call.hop = hop + 1
+        shown = safe_url(str(request.url))
+        call.target = (shown, hop > 0)
+        if transport.proxied(request.url):
+            port = request.url.port or (443 if request.url.scheme == "https" else 80)
+            vet(request.url.host, port, allow_private=allow_private, shown=shown, redirect=hop > 0)
+        origin = getattr(call, "origin", None)
+        if (
+            origin is not None
+            and (request.url.scheme, request.url.host, request.url.port) != origin
+        ):
+            for name in getattr(call, "headers", ()):
+                request.headers.pop(name, None)
+
+    return on_request
 
 
 def _permanent_target(response: httpx.Response) -> str | None:

@@ -12,6 +12,9 @@ from typing import Any
 
 from connectors.base import ConnectorError
 
+PIECE = 1 << 20
+"""Bytes inflated per step: a bomb costs the cap plus one piece, not twice the cap."""
+
 
 class Inflater:
     """Content-Encoding gzip/deflate/identity, inflated at most ``budget`` bytes per call."""
@@ -37,7 +40,7 @@ class Inflater:
             return
         while data:
             try:
-                out = self._zlib.decompress(data, max(1, budget))
+                out = self._zlib.decompress(data, max(1, min(budget, PIECE)))
             except zlib.error:
                 if self._raw_deflate_tried or self._zlib.eof:
                     raise ConnectorError(
