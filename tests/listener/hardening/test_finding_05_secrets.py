@@ -131,3 +131,17 @@ def test_a_source_error_quoting_a_secret_is_masked_in_status_json(tmp_path: Path
     (blog,) = json.loads(status_json.stdout)["sources"]
     assert blog["last_error"] == "old: *** leaked"
     assert "feed-token-31337" not in run.stderr + status_json.stdout
+
+
+def test_an_alert_webhook_url_from_the_environment_is_never_echoed(tmp_path: Path) -> None:
+    env = {"LT_HOOK": "hooks.chat.example/T000/B000/abcdefghijklmnopqrstuvwxyz"}  # no scheme
+    config = tmp_path / "listener.yaml"
+    config.write_text(
+        f"personas: {PERSONAS}\nsources: []\n"
+        "alerts:\n  webhooks:\n    - {name: team, url: '${LT_HOOK}'}\n",
+        encoding="utf-8",
+    )
+    result = run_cli("check", "--no-connect", "-c", str(config), env=env)
+    assert result.returncode == 2
+    assert "alerts.webhooks[0]: `url` is not an http(s) URL" in result.stderr
+    assert "hooks.chat" not in result.stderr  # not even the start of it
