@@ -79,7 +79,10 @@ def main() -> int:
     latencies: list[float] = []
     start_mb = _peak_mb()
     started = time.perf_counter()
-    with LoopbackServer(routes) as server, HttpClient("listener-bench/0.1", max_retries=0) as http:
+    with (
+        LoopbackServer(routes) as server,
+        HttpClient("listener-bench/0.1", allow_private_networks=True, max_retries=0) as http,
+    ):
         for route in routes:
             config = FeedConfig(urls=[server.url(route)])
             connector = FeedConnector(config, ConnectorContext("bench"), http=http)

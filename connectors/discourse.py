@@ -24,7 +24,7 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field, field_validator, model_validator
 
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, HttpConnector, safe_url
+from connectors.http import HttpClient, HttpConnector, NetworkConfig, safe_url
 from connectors.text import html_to_text
 
 MAX_TRACKED_TOPICS = 5_000
@@ -43,7 +43,7 @@ _NOT_THE_POSTERS_WORDS = re.compile(
 )
 
 
-class DiscourseConfig(ConnectorConfig):
+class DiscourseConfig(NetworkConfig):
     base_url: str
     categories: list[str] = Field(default_factory=list)
     tags: list[str] = Field(default_factory=list)

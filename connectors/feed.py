@@ -33,7 +33,7 @@ from connectors.base import (
     Cursor,
     RawItem,
 )
-from connectors.http import HttpClient, HttpConnector, HttpStatusError, safe_url
+from connectors.http import HttpClient, HttpConnector, HttpStatusError, NetworkConfig, safe_url
 from connectors.text import html_to_text
 
 log = logging.getLogger("connectors.feed")
@@ -47,7 +47,7 @@ def seen_token(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
-class FeedConfig(ConnectorConfig):
+class FeedConfig(NetworkConfig):
     """Config keys of a ``type: feed`` source."""
 
     urls: list[str] = Field(min_length=1)

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from connectors.base import Batch, ConnectorConfig, ConnectorError, RawItem
-from connectors.http import HttpClient, HttpConnector, safe_url
+from connectors.http import HttpClient, HttpConnector, NetworkConfig, safe_url
 from connectors.text import html_to_text
 
 HN_ITEM_URL = "https://news.ycombinator.com/item?id="
@@ -35,7 +35,7 @@ Kind = Literal["story", "comment"]
 _ALL_KINDS: tuple[Kind, ...] = ("story", "comment")
 
 
-class HackerNewsConfig(ConnectorConfig):
+class HackerNewsConfig(NetworkConfig):
     queries: list[str] = Field(min_length=1)
     tags: list[Kind] = Field(default_factory=lambda: list(_ALL_KINDS), min_length=1)
     api_url: str = "https://hn.algolia.com/api/v1"

@@ -1,11 +1,12 @@
-"""Polite HTTP for connectors: timeouts, a size cap, Retry-After and backoff in one place.
+"""Polite HTTP for connectors: deadlines, a size cap, Retry-After and backoff in one place.
 
 Every connector that talks HTTP goes through ``HttpClient`` so that the same manners hold
-everywhere: a user agent that names us, a hard cap on the *decompressed* body (a gzip bomb is
-aborted while streaming, not after), retries with exponential backoff and full jitter for
-transient trouble, the server's own Retry-After honoured, and errors that say what to do
-without ever showing credentials (query strings and user-info are stripped from URLs in
-messages, headers are never echoed).
+everywhere: a user agent that names us, one deadline per request however slowly the bytes
+arrive, a hard cap on the *decompressed* body (a gzip bomb is aborted while streaming, not
+after), public addresses only unless the source opts in (``netpolicy``), retries with
+exponential backoff and full jitter for transient trouble, the server's own Retry-After
+honoured, and errors that say what to do without ever showing credentials (query strings and
+user-info are stripped from URLs in messages, headers are never echoed).
 """
 
 from __future__ import annotations
@@ -17,18 +18,35 @@ import logging
 import random
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 
-from connectors.base import ConnectorConfig, ConnectorContext, ConnectorError
+from connectors.base import ConnectorContext, ConnectorError
+from connectors.http_body import Inflater
+from connectors.http_status import (
+    HttpStatusError,
+    Retryable,
+    parse_retry_after,
+    safe_url,
+    status_error,
+)
+from connectors.http_transport import GuardedTransport
+from connectors.netpolicy import NetworkConfig, vet
+
+__all__ = [
+    "HttpClient",
+    "HttpConnector",
+    "HttpResponse",
+    "HttpStatusError",
+    "NetworkConfig",
+    "parse_retry_after",
+    "safe_url",
+]
 
 # httpx logs every request URL at INFO, query string (and any api_key in it) included. Keep it
 # quiet unless the application configured that logger on purpose.
@@ -36,7 +54,6 @@ if logging.getLogger("httpx").level == logging.NOTSET:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 _PERMANENT_REDIRECTS = frozenset({301, 308})
-_RETRY_AFTER_STATUSES = frozenset({429, 503})
 _RAW_CHUNK = 16_384
 
 
@@ -56,58 +73,8 @@ class HttpResponse:
         return self.status == 304
 
 
-def safe_url(url: str) -> str:
-    """``url`` without user-info and query values: fit for logs and error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    query = "…" if parts.query else ""
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
-
-
-class HttpStatusError(ConnectorError):
-    """A ConnectorError caused by an HTTP status; ``status`` lets callers tell 410 from 403."""
-
-    def __init__(self, status: int, message: str, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.status = status
-
-
 class _TooLarge(Exception):
     pass
-
-
-class _Retryable(Exception):
-    """A transient failure; ``retry_after`` is the server's wish when it gave one."""
-
-    def __init__(self, error: ConnectorError, retry_after: float | None = None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after = retry_after
 
 
 class HttpClient:
@@ -124,7 +91,9 @@ class HttpClient:
         max_retry_after: float = 60.0,
         sleep: Callable[[float], None] | None = None,
         jitter: Callable[[float], float] | None = None,
+        allow_private_networks: bool = False,
     ) -> None:
+        """``timeout`` is the deadline of each request attempt: connect, headers and body."""
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if max_bytes <= 0:
@@ -137,15 +106,24 @@ class HttpClient:
         # Looked up at call time, so a test's patched time.sleep applies to clients made inside.
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._jitter = jitter or (lambda cap: random.uniform(0.0, cap))
+        self.allow_private_networks = allow_private_networks
+        # The transport sees the current request through ``call`` alone, not through self: no
+        # reference cycle, so a closed client (and its TLS context) is freed at once, not by GC.
+        self._call = call = threading.local()
+        self._transport = GuardedTransport(
+            lambda: getattr(call, "deadline", None), allow_private=allow_private_networks
+        )
+        self._transport.direct_backend.shown = lambda: getattr(call, "target", ("", False))
         self._client = httpx.Client(
-            # Only what _Inflater can bound: no br/zstd even when those packages are installed.
+            # Only what Inflater can bound: no br/zstd even when those packages are installed.
             headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             max_redirects=10,
-            event_hooks={"request": [self._drop_headers_off_origin]},
+            transport=self._transport,
+            trust_env=False,  # proxies from the environment: GuardedTransport; no ~/.netrc
+            event_hooks={"request": [_request_hook(call, self._transport, allow_private_networks)]},
         )
-        self._call = threading.local()
 
     def __enter__(self) -> HttpClient:
         return self
@@ -184,7 +162,7 @@ class HttpClient:
         while True:
             try:
                 return self._get_once(url, headers, params)
-            except _Retryable as retry:
+            except Retryable as retry:
                 wait: float
                 if retry.retry_after is not None:
                     if retry.retry_after > self.max_retry_after or attempt >= self.max_retries:
@@ -218,15 +196,6 @@ class HttpClient:
                 hint="check that the URL points at the API endpoint, not a web page",
             ) from None
 
-    def _drop_headers_off_origin(self, request: httpx.Request) -> None:
-        """httpx strips only Authorization on a cross-origin redirect; our callers' own headers
-        (Discourse's Api-Key) must not follow a redirect to another host either."""
-        origin = getattr(self._call, "origin", None)
-        here = (request.url.scheme, request.url.host, request.url.port)
-        if origin is not None and here != origin:
-            for name in getattr(self._call, "headers", ()):
-                request.headers.pop(name, None)
-
     def _get_once(
         self,
         url: str,
@@ -237,14 +206,15 @@ class HttpClient:
         first = httpx.URL(url)
         self._call.origin = (first.scheme, first.host, first.port)
         self._call.headers = tuple(headers or ())
-        deadline = time.monotonic() + self.timeout * 3
+        self._call.hop = 0
+        self._call.deadline = time.monotonic() + self.timeout
         try:
             with self._client.stream(
                 "GET", url, headers=dict(headers or {}), params=dict(params or {})
             ) as response:
                 status = response.status_code
                 if status == 304 or 200 <= status < 300:
-                    body = self._read_capped(response, shown, deadline)
+                    body = self._read_capped(response, shown)
                     return HttpResponse(
                         status=status,
                         url=str(response.url),
@@ -252,17 +222,17 @@ class HttpClient:
                         body=body,
                         permanent_redirect=_permanent_target(response),
                     )
-                raise self._status_error(response, shown)
+                raise status_error(response, self.max_retries)
         except _TooLarge:
             raise ConnectorError(
                 f"{shown} sent more than {self.max_bytes:,} bytes (after decompression)",
                 hint="raise max_bytes for this source if the document is really that large",
             ) from None
         except httpx.TimeoutException as exc:
-            raise _Retryable(
+            raise Retryable(
                 ConnectorError(
-                    f"{shown} timed out ({exc.__class__.__name__}) after {self.max_retries} "
-                    "retries",
+                    f"{shown} timed out: no complete answer within {self.timeout:g} s "
+                    f"({exc.__class__.__name__}) after {self.max_retries} retries",
                     hint="the server is slow or unreachable; raise timeout or try later",
                 )
             ) from None
@@ -283,25 +253,24 @@ class HttpClient:
                     hint="check the URL in the config",
                     permanent=True,
                 ) from None
-            raise _Retryable(
+            raise Retryable(
                 ConnectorError(
                     f"could not reach {shown} ({exc.__class__.__name__}) after "
                     f"{self.max_retries} retries",
                     hint="check the host name, the network and any proxy settings",
                 )
             ) from None
+        finally:
+            self._call.deadline = None
 
-    def _read_capped(self, response: httpx.Response, shown: str, deadline: float) -> bytes:
-        """The body, decompressed here in bounded steps: never more than max_bytes in memory.
-
-        httpx would inflate each network chunk whole (64 KB of a gzip bomb is 64 MB), so the
-        raw stream is read and zlib is asked for at most the remaining budget at a time.
-        """
+    def _read_capped(self, response: httpx.Response, shown: str) -> bytes:
+        """The body, decompressed here in bounded steps: never more than max_bytes in memory
+        (see ``Inflater``); the transport ends the read at the request's deadline."""
         encoding = response.headers.get("Content-Encoding", "").strip().lower()
         declared = response.headers.get("Content-Length", "")
         if encoding in ("", "identity") and declared.isdigit() and int(declared) > self.max_bytes:
             raise _TooLarge
-        inflater = _Inflater(encoding, shown)
+        inflater = Inflater(encoding, shown)
         chunks: list[bytes] = []
         total = 0
         for raw in response.iter_raw(_RAW_CHUNK):
@@ -310,110 +279,35 @@ class HttpClient:
                 if total > self.max_bytes:
                     raise _TooLarge
                 chunks.append(piece)
-            if time.monotonic() > deadline:
-                raise httpx.ReadTimeout(f"{shown} is sending too slowly")
         return b"".join(chunks)
 
-    def _status_error(self, response: httpx.Response, shown: str) -> Exception:
-        status = response.status_code
-        final = safe_url(str(response.url))
-        if status in _RETRY_AFTER_STATUSES:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            verb = "rate-limited us" if status == 429 else "is unavailable"
-            return _Retryable(
-                HttpStatusError(
-                    status,
-                    f"{final} {verb} (HTTP {status})",
-                    hint="the source asked us to slow down; it will be retried later"
-                    if status == 429
-                    else "the server is overloaded or down; it will be retried later",
-                    retry_after=wait,
-                ),
-                retry_after=wait,
-            )
-        if 500 <= status < 600:
-            return _Retryable(
-                HttpStatusError(
-                    status,
-                    f"{final} answered HTTP {status} after {self.max_retries} retries",
-                    hint="the server is failing; it will be retried later",
-                )
-            )
-        if status in (401, 403):
-            return HttpStatusError(
-                status,
-                f"{final} refused access (HTTP {status})",
-                hint="check the credentials (API key, token, username) in the environment "
-                "and that they may read this resource",
-                permanent=True,
-            )
-        if status == 404:
-            return HttpStatusError(
-                status,
-                f"{final} was not found (HTTP 404)",
-                hint="check the URL in the config; the resource may have moved",
-            )
-        if status == 410:
-            return HttpStatusError(
-                status,
-                f"{final} is gone for good (HTTP 410)",
-                hint="remove it from the config; the publisher retired it",
-                permanent=True,
-            )
-        return HttpStatusError(
-            status,
-            f"{final} answered HTTP {status}",
-            hint="check the URL and parameters in the config",
-            permanent=400 <= status < 500 and status not in (408, 425),
-        )
 
+def _request_hook(
+    call: threading.local, transport: GuardedTransport, allow_private: bool
+) -> Callable[[httpx.Request], None]:
+    """What happens to every request, redirects included: note the target for messages, vet it
+    when a proxy will resolve it (direct connections are vetted where they connect), and drop
+    our own headers when it leaves the origin (httpx strips only Authorization; Discourse's
+    Api-Key must not follow a redirect to another host either). A closure, not a method: the
+    client must not be part of a reference cycle (see HttpClient.__init__)."""
 
-class _Inflater:
-    """Content-Encoding gzip/deflate/identity, inflated at most ``budget`` bytes per call."""
+    def on_request(request: httpx.Request) -> None:
+        hop = getattr(call, "hop", 0)
+        call.hop = hop + 1
+        shown = safe_url(str(request.url))
+        call.target = (shown, hop > 0)
+        if transport.proxied(request.url):
+            port = request.url.port or (443 if request.url.scheme == "https" else 80)
+            vet(request.url.host, port, allow_private=allow_private, shown=shown, redirect=hop > 0)
+        origin = getattr(call, "origin", None)
+        if (
+            origin is not None
+            and (request.url.scheme, request.url.host, request.url.port) != origin
+        ):
+            for name in getattr(call, "headers", ()):
+                request.headers.pop(name, None)
 
-    def __init__(self, encoding: str, shown: str) -> None:
-        self._shown = shown
-        self._raw_deflate_tried = False
-        if encoding in ("", "identity"):
-            self._zlib: Any = None
-        elif encoding in ("gzip", "x-gzip"):
-            self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        elif encoding == "deflate":
-            self._zlib = zlib.decompressobj()
-        else:
-            raise ConnectorError(
-                f"{shown} answered with an unsupported Content-Encoding {encoding[:40]!r}",
-                hint="the server ignored our Accept-Encoding; report it to the site owner",
-            )
-
-    def feed(self, data: bytes, budget: int) -> Iterator[bytes]:
-        if self._zlib is None:
-            yield data
-            return
-        while data:
-            try:
-                out = self._zlib.decompress(data, max(1, budget))
-            except zlib.error:
-                if self._raw_deflate_tried or self._zlib.eof:
-                    raise ConnectorError(
-                        f"{self._shown} sent a body that could not be decompressed",
-                        hint="the server's Content-Encoding is broken; report it to the site owner",
-                    ) from None
-                self._raw_deflate_tried = True  # some servers send deflate without zlib header
-                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-                continue
-            self._raw_deflate_tried = True
-            budget -= len(out)
-            if out:
-                yield out
-            if self._zlib.eof:
-                rest = self._zlib.unused_data
-                if not rest:
-                    return
-                self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)  # concatenated gzip members
-                data = rest
-            else:
-                data = self._zlib.unconsumed_tail
+    return on_request
 
 
 def _permanent_target(response: httpx.Response) -> str | None:
@@ -427,7 +321,7 @@ def _permanent_target(response: httpx.Response) -> str | None:
     return target
 
 
-ConfigT = TypeVar("ConfigT", bound=ConnectorConfig)
+ConfigT = TypeVar("ConfigT", bound=NetworkConfig)
 
 
 class HttpConnector(Generic[ConfigT]):
@@ -446,4 +340,9 @@ class HttpConnector(Generic[ConfigT]):
     def _client(self, **settings: Any) -> contextlib.AbstractContextManager[HttpClient]:
         if self._http is not None:
             return contextlib.nullcontext(self._http)
-        return HttpClient(self.context.user_agent, sleep=self.context.sleep, **settings)
+        return HttpClient(
+            self.context.user_agent,
+            sleep=self.context.sleep,
+            allow_private_networks=self.config.allow_private_networks,
+            **settings,
+        )

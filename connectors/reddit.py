@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import praw
 import prawcore
@@ -38,6 +39,7 @@ from connectors.base import (
     Cursor,
     RawItem,
 )
+from connectors.netpolicy import NetworkConfig, vet
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +50,7 @@ _DELETED = frozenset({"[deleted]", "[removed]"})
 _SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
 
 
-class RedditConfig(ConnectorConfig):
+class RedditConfig(NetworkConfig):
     """The ``type: reddit`` source block. Credentials come from the environment, never YAML."""
 
     subreddits: list[str] = Field(default_factory=list)
@@ -212,6 +214,10 @@ class RedditConnector:
                 ),
                 permanent=True,
             )
+        for url in (cfg.oauth_url, cfg.reddit_url):  # prawcore follows no redirects
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            vet(parts.hostname or "", port, allow_private=cfg.allow_private_networks, shown=url)
         session = requests.Session()
         reddit = praw.Reddit(
             client_id=client_id,

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field, field_validator
 
 from connectors.base import Batch, ConnectorConfig, ConnectorError, Cursor, RawItem, Rejected
-from connectors.http import HttpClient, HttpConnector, HttpStatusError, safe_url
+from connectors.http import HttpClient, HttpConnector, HttpStatusError, NetworkConfig, safe_url
 from connectors.segments import SegmentMapper, check_segment_values
 from connectors.typeform_answers import (
     Form,
@@ -37,7 +37,7 @@ MAX_RECENT = 5000
 """Bound on the tokens remembered from that look-back window."""
 
 
-class TypeformConfig(ConnectorConfig):
+class TypeformConfig(NetworkConfig):
     forms: list[str] = Field(min_length=1)
     """Form ids (the part after /to/ in the form's URL)."""
     token_env: str = "TYPEFORM_TOKEN"

@@ -16,26 +16,30 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from connectors.base import ConnectorConfig
 from connectors.registry import REGISTRY
+from listener import secrets
 from listener.alerts.config import AlertsConfig
+from listener.dburl import database_url_problem, resolve_database_url
 from listener.drift.model import DriftConfig
+from listener.environment import expand, register_env_keys
 from listener.errors import ConfigError
-from listener.logging import is_secret_name, register_secret
+from listener.logging import LOG_LEVELS
 from listener.personas import PersonaSet, format_validation_error, load_personas
 from listener.webhooks.config import WebhooksConfig, name_clashes
+from listener.yamlfile import load_yaml
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_INTERVAL_SECONDS = 366 * 86400
+"""Longer intervals are a typo (1000000000d overflowed the scheduler); use cron for rare runs."""
 
 
 def parse_duration(value: str) -> float:
-    """ "30m" → 1800.0 seconds. Raises ValueError with the accepted forms."""
+    """ "30m" → 1800.0 seconds, between 1 s and 366 days. Raises ValueError with the fix."""
     match = _DURATION.match(str(value))
     if not match:
         raise ValueError(
@@ -44,6 +48,10 @@ def parse_duration(value: str) -> float:
     seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
     if seconds <= 0:
         raise ValueError(f"{value!r}: the interval must be positive, e.g. 30m")
+    if seconds < 1:
+        raise ValueError(f"{value!r}: the shortest interval is 1s")
+    if seconds > MAX_INTERVAL_SECONDS:
+        raise ValueError(f"{value!r}: the longest interval is 366d; for rarer runs use cron")
     return seconds
 
 
@@ -201,6 +209,20 @@ class ServiceConfig(_Strict):
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     log_level: str = "info"
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.lower() not in LOG_LEVELS:
+            raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value.lower()
+
+    @field_validator("database")
+    @classmethod
+    def _readable_url(cls, value: str | None) -> str | None:
+        if value:
+            database_url_problem(value, raising=True)
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _valid_timezone(cls, value: str) -> str:
@@ -254,15 +276,7 @@ class Config:
 
     @property
     def database_url(self) -> str:
-        url = self.service.database
-        if not url:
-            return f"sqlite:///{self.data_dir / 'listener.db'}"
-        prefix = "sqlite:///"
-        if url.startswith(prefix) and url != "sqlite:///:memory:":
-            path = url[len(prefix) :]
-            if not path.startswith("/"):
-                return prefix + str(self.resolve(path))
-        return url
+        return resolve_database_url(self.service, self.base_dir)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -284,20 +298,14 @@ def load_config(path: Path | None = None) -> Config:
             hint="pass -c PATH, set LISTENER_CONFIG, or start from config/listener.example.yaml",
         )
     where = str(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            [f"{where}: not valid YAML: {exc}"],
-            hint="look at the line and column named above: usually indentation, a missing ':' "
-            "or a value with ': ' or '#' that needs quotes",
-        ) from exc
+    raw = load_yaml(path)
     if not isinstance(raw, dict):
         raise ConfigError(
             [f"{where}: the top level must be a mapping of keys (database:, sources:, ...)"]
         )
     problems: list[str] = []
-    raw = _expand_env(raw, "", where, problems)
+    expanded = expand(raw, where, problems)
+    raw = expanded.value
     try:
         service = ServiceConfig.model_validate(raw)
     except ValidationError as exc:
@@ -314,55 +322,31 @@ def load_config(path: Path | None = None) -> Config:
         except ConfigError as exc:
             problems += [f"{where}: personas: {p}" for p in exc.problems]
     if service is not None:
-        _register_named_secrets(service, sources)
+        _register_env_keys(service, sources)
         problems += [f"{where}: {p}" for p in _webhook_problems(service, sources)]
+        folder = database_url_problem(resolve_database_url(service, path.resolve().parent))
+        if folder:
+            problems.append(f"{where}: {'database' if service.database else 'data_dir'}: {folder}")
     if problems or service is None or personas is None:
-        raise ConfigError(
-            problems, hint="fix the keys named above; `listener check` lists them all"
+        raise ConfigError(  # values from the environment are shown as written: ${NAME}
+            [secrets.mask(expanded.unexpand(p)) for p in problems],
+            hint="fix the keys named above; `listener check` lists them all",
         )
     return Config(path=path.resolve(), service=service, sources=tuple(sources), personas=personas)
 
 
-def _expand_env(value: Any, key_path: str, where: str, problems: list[str]) -> Any:
-    """Replace ${NAME} with the environment's value; a missing variable is a problem, not ''."""
-    if isinstance(value, dict):
-        return {
-            k: _expand_env(v, _join(key_path, str(k)), where, problems) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_expand_env(v, f"{key_path}[{i}]", where, problems) for i, v in enumerate(value)]
-    if isinstance(value, str) and "${" in value:
-
-        def substitute(match: re.Match[str]) -> str:
-            name = match.group(1)
-            if is_secret_name(name) or is_secret_name(key_path) or key_path == "database":
-                register_secret(os.environ.get(name))
-            if name not in os.environ:
-                problems.append(
-                    f"{where}: {key_path}: environment variable {name} is not set "
-                    f"(export it, or put it in the service's environment file)"
-                )
-                return ""
-            return os.environ[name]
-
-        return _ENV_REF.sub(substitute, value)
-    return value
-
-
-def _register_named_secrets(service: ServiceConfig, sources: list[Source]) -> None:
-    """Mask the values of secret-named ``*_env`` variables (password_env, client_secret_env,
-    api_key_env) in every log line, defaults included; user names and ids stay readable."""
-    settings = [source.connector.model_dump() for source in sources]
+def _register_env_keys(service: ServiceConfig, sources: list[Source]) -> None:
+    """Every ``*_env`` variable of the validated blocks (defaults included) is a secret; so is
+    an alert webhook's URL written in the file (a Slack-style URL is its own credential)."""
+    blocks = [source.connector.model_dump() for source in sources]
     if service.smtp is not None:
-        settings.append(service.smtp.model_dump())
+        blocks.append(service.smtp.model_dump())
     for webhook in service.alerts.webhooks:
-        register_secret(webhook.url)  # a Slack-style URL is its own credential
-        settings.append(webhook.model_dump())
-    for fields in settings:
-        for name, variable in fields.items():
-            secret = is_secret_name(name) or name == "url_env"
-            if name.endswith("_env") and secret and isinstance(variable, str):
-                register_secret(os.environ.get(variable))
+        secrets.register(webhook.url)
+        blocks.append(webhook.model_dump())
+    if service.webhooks is not None:
+        blocks += [route.model_dump() for route in service.webhooks.routes]
+    register_env_keys(blocks)
 
 
 def _webhook_problems(service: ServiceConfig, sources: list[Source]) -> list[str]:
@@ -374,10 +358,6 @@ def _webhook_problems(service: ServiceConfig, sources: list[Source]) -> list[str
             "webhooks.port: give the webhooks a port, or configure `health:` to share its port"
         )
     return problems
-
-
-def _join(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
 
 
 def _validate_sources(raw_sources: Any, where: str, problems: list[str]) -> list[Source]:

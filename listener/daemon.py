@@ -12,12 +12,13 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.errors import ListenerError
@@ -33,12 +34,18 @@ STOP_GRACE_SECONDS = 4.0
 DELIVERY_INTERVAL_SECONDS = 120
 
 
+def worker_count(service: Service) -> int:
+    """A worker per enabled source, plus the digest job and a one-off retry: a source that is
+    slow (a trickling server holds a request until its deadline) never delays another's run."""
+    return sum(1 for s in service.config.sources if s.spec.enabled) + 2
+
+
 class Daemon:
-    def __init__(self, service: Service, max_workers: int = 4) -> None:
+    def __init__(self, service: Service, max_workers: int | None = None) -> None:
         self.service = service
         self.stop = threading.Event()
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers)},
+            executors={"default": ThreadPoolExecutor(max_workers or worker_count(service))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=UTC,
         )
@@ -91,7 +98,9 @@ class Daemon:
 
     def _source_job(self, name: str) -> None:
         try:
-            self.service.fetch(name, self.stop)
+            run = self.service.fetch(name, self.stop)
+            if run.retry_in is not None and not self.stop.is_set():
+                self._retry_soon(name, run.retry_in)
             # Always, not only after news: items left pending by a stop, a crash or a personas
             # change are picked up by whichever source runs next.
             counts = self.service.process(stop=self.stop, wait=False)
@@ -109,6 +118,19 @@ class Daemon:
                 first_pass_done = first_pass_done and not self._awaiting_first_run
         if first_pass_done and not self.stop.is_set():
             self._digest_job()  # catch up on a due digest now that the first pass is in
+
+    def _retry_soon(self, name: str, seconds: float) -> None:
+        """A one-off run of the source (its database work failed half-way), besides its
+        schedule; the source's lock keeps the two from running at once."""
+        log.info("source retried soon", source=name, seconds=seconds)
+        self.scheduler.add_job(
+            self._guarded(self._source_job),
+            trigger=DateTrigger(datetime.now(UTC) + timedelta(seconds=seconds), timezone=UTC),
+            args=[name],
+            id=f"retry:{name}",
+            name=f"{name} (retry)",
+            replace_existing=True,
+        )
 
     def _digest_job(self) -> None:
         if self.stop.is_set():

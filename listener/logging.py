@@ -7,46 +7,42 @@ redaction step covers every line the daemon prints.
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-_SECRET_KEYS = re.compile(r"(pass(word)?|secret|token|api[_-]?key|authorization|cookie)", re.I)
-_secret_values: set[str] = set()
+from listener.dberrors import database_error, describe
+from listener.secrets import MASK, is_secret_name, mask_data
 
-
-def register_secret(value: str | None) -> None:
-    """Mask this value wherever it appears in a log line (e.g. a password expanded from ${ENV})."""
-    if value and len(value) >= 4:
-        _secret_values.add(value)
-
-
-def _mask(value: Any) -> Any:
-    if isinstance(value, str):
-        for secret in _secret_values:
-            if secret in value:
-                value = value.replace(secret, "***")
-        return value
-    if isinstance(value, dict):
-        return {k: _mask(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mask(v) for v in value]
-    return value
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_KEYS.search(name))
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def redact(_logger: Any, _method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """Values of secret-named fields, and every registered secret anywhere (listener.secrets)."""
     for key, value in list(event.items()):
-        if _SECRET_KEYS.search(key) and value not in (None, ""):
-            event[key] = "***"
+        if is_secret_name(key) and value not in (None, ""):
+            event[key] = MASK
         else:
-            event[key] = _mask(value)
+            event[key] = mask_data(value)
+    return event
+
+
+def scrub_database_errors(
+    _logger: Any, _method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    """A traceback through a database error prints the statement's parameters and the server's
+    DETAIL (customer text): such an error is logged as its class, SQLSTATE, statement shape and
+    our frames instead (listener.dberrors)."""
+    exc_info = event.get("exc_info")
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
+    found = database_error(error) if isinstance(error, BaseException) else None
+    if found is not None:
+        del event["exc_info"]
+        event["database_error"] = describe(found)
     return event
 
 
@@ -59,6 +55,7 @@ def configure(level: str = "info", json_output: bool | None = None) -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.StackInfoRenderer(),
+        scrub_database_errors,
         redact,
     ]
     renderer: Any = (

@@ -11,7 +11,6 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -24,6 +23,8 @@ from pydantic import (
 
 from listener.errors import ConfigError
 from listener.nlp.types import Kind
+from listener.secrets import is_secret_name
+from listener.yamlfile import load_yaml
 
 _ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -126,15 +127,22 @@ class PersonaSet(_Strict):
 
 
 def format_validation_error(error: ValidationError, where: str, prefix: str = "") -> list[str]:
-    """Turn pydantic's errors into lines naming the file, the key path and the bad value."""
+    """Turn pydantic's errors into lines naming the file, the key path and the bad value (not
+    for keys that hold credentials: a database URL, a webhook URL, a password)."""
     lines = []
     for err in error.errors():
         path = prefix + _key_path(err["loc"])
         value = err.get("input")
-        shown = "" if isinstance(value, dict | list) or value is None else f" (got {value!r})"
+        hidden = isinstance(value, dict | list) or value is None or _holds_credentials(path)
+        shown = "" if hidden else f" (got {value!r})"
         message = err["msg"].removeprefix("Value error, ")
         lines.append(f"{where}: {path or '<top>'}: {message}{shown}")
     return lines
+
+
+def _holds_credentials(path: str) -> bool:
+    last = path.rsplit(".", 1)[-1]
+    return last in ("database", "url") or is_secret_name(last)
 
 
 def _key_path(loc: tuple[int | str, ...]) -> str:
@@ -151,14 +159,7 @@ def load_personas(path: Path) -> PersonaSet:
             [f"{path}: personas file not found"],
             hint="set `personas:` in the config to a YAML file, relative to the config file",
         )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            [f"{path}: not valid YAML: {exc}"],
-            hint="look at the line and column named above: usually indentation, a missing ':' "
-            "or a value with ': ' or '#' that needs quotes",
-        ) from exc
+    data = load_yaml(path)
     try:
         return PersonaSet.model_validate(data or {})
     except ValidationError as exc:

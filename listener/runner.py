@@ -2,7 +2,9 @@
 
 Each batch and the cursor after it are committed together, so a crash or a stop between batches
 loses nothing and repeats nothing; a failure is recorded on the source, never raised to the caller,
-so one broken source cannot stop the others.
+so one broken source cannot stop the others. One run of a source at a time, across processes (a
+daemon beside a `run --once`): the second waits for the first and continues from its cursor. A
+database failure (a lost connection) asks for a retry soon: the source may be half-ingested.
 """
 
 from __future__ import annotations
@@ -11,15 +13,17 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import ConnectorContext, ConnectorError
 from connectors.registry import REGISTRY
+from listener import dberrors
 from listener.config import Config, Source
 from listener.logging import get_logger
 from listener.schedule import next_run
+from listener.secrets import mask
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
@@ -29,6 +33,8 @@ from listener.weeks import iso_week
 
 log = get_logger("listener.runner")
 USER_AGENT = "listener/0.1 (customer-feedback listener)"
+RETRY_SOON_SECONDS = 60.0
+"""After a database error, when the daemon tries the source again (not a whole interval)."""
 
 
 @dataclass
@@ -37,8 +43,11 @@ class SourceRun:
     status: str
     """ok | degraded | failed | skipped"""
     counts: IngestCounts = field(default_factory=IngestCounts)
+    """What was committed (a batch whose transaction failed is not counted)."""
     batches: int = 0
     error: str | None = None
+    retry_in: float | None = None
+    """Seconds until the source should run again, sooner than its schedule (database errors)."""
 
 
 def source_hash(source: Source) -> str:
@@ -62,15 +71,6 @@ def _stoppable_sleep(stop: threading.Event | None) -> Callable[[float], None]:
     return sleep
 
 
-def _describe(exc: Exception) -> str:
-    """A stored, shown error: database errors by their driver's class only, since their text
-    carries the SQL and its parameters (customer text)."""
-    if isinstance(exc, SQLAlchemyError):
-        cause = getattr(exc, "orig", None) or exc
-        return f"database error while storing a batch ({type(cause).__name__}); see the log"
-    return f"unexpected {type(exc).__name__}: {exc}"[:500]
-
-
 def run_source(
     store: Store,
     config: Config,
@@ -79,6 +79,48 @@ def run_source(
     now: datetime | None = None,
 ) -> SourceRun:
     now = now or datetime.now(UTC)
+    run = SourceRun(source.name, "ok")
+    try:
+        with store.exclusive(f"source-{source.name}"):
+            return _run(store, config, source, stop, now, run)
+    except SQLAlchemyError as exc:
+        return _database_failed(store, config, source, run, exc, now)
+
+
+def _database_failed(
+    store: Store,
+    config: Config,
+    source: Source,
+    run: SourceRun,
+    exc: SQLAlchemyError,
+    now: datetime,
+) -> SourceRun:
+    """The database failed mid-run: log what failed (never the data), record it if the database
+    lets us, and ask for a retry soon rather than after a whole interval."""
+    log.error("database error", source=source.name, **dberrors.describe(exc))
+    run.status, run.retry_in = "failed", RETRY_SOON_SECONDS
+    run.error = f"{dberrors.summary(exc)} after {run.batches} stored batches; retried soon"
+    soon = now + timedelta(seconds=RETRY_SOON_SECONDS)
+    try:
+        with store.session() as session:
+            row = source_state.get_or_create(session, source.name, source.spec.type)
+            source_state.record_failure(row, now, run.error)
+            scheduled = min(soon, next_run(source.spec, now, config.tz) or soon)
+            row.next_run_at = max(scheduled, row.next_attempt_at or scheduled)
+            source_state.record_week(session, row.id, iso_week(now, config.tz), "failures")
+    except SQLAlchemyError as again:
+        log.warning("could not record the failure", source=source.name, error=type(again).__name__)
+    return run
+
+
+def _run(
+    store: Store,
+    config: Config,
+    source: Source,
+    stop: threading.Event | None,
+    now: datetime,
+    run: SourceRun,
+) -> SourceRun:
     with store.session() as session:
         row = source_state.get_or_create(
             session, source.name, source.spec.type, source_hash(source)
@@ -111,17 +153,17 @@ def run_source(
                 session, source_id, week, "failures" if failed else "successes"
             )
 
-    run = SourceRun(source.name, "ok")
     try:
         batches = connector.fetch(cursor)
         try:
             for batch in batches:
                 with store.session() as session:
                     row = session.get_one(SourceRow, source_id)
-                    run.counts += ingest_batch(
+                    counts = ingest_batch(
                         session, row, batch.items, batch.cursor, source.spec.segment
                     )
-                    run.counts.quarantined += store_rejects(session, row, batch.rejected)
+                    counts.quarantined += store_rejects(session, row, batch.rejected)
+                run.counts += counts  # only once committed: the summary says what was stored
                 run.batches += 1
                 if stop is not None and stop.is_set():
                     log.info("stopping between batches", source=source.name)
@@ -130,10 +172,12 @@ def run_source(
             close = getattr(batches, "close", None)
             if close is not None:
                 close()
+    except SQLAlchemyError:
+        raise  # run_source records it (and asks for a retry soon)
     except ConnectorError as exc:
         if stop is not None and stop.is_set():
             return _stopped(run)
-        error = str(exc)
+        error = mask(str(exc))
         if exc.partial:
             run.status, run.error = "degraded", error
             record(lambda row: source_state.record_partial(row, now, error))
@@ -150,7 +194,7 @@ def run_source(
         log.warning("source failed", source=source.name, error=error, permanent=permanent)
         return run
     except Exception as exc:  # a connector bug must not take the daemon down
-        crash = _describe(exc)
+        crash = mask(f"unexpected {type(exc).__name__}: {exc}")[:500]
         run.status, run.error = "failed", crash
         record(lambda row: source_state.record_failure(row, now, crash), failed=True)
         log.exception("source crashed", source=source.name)

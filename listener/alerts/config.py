@@ -26,7 +26,7 @@ class WebhookSinkConfig(BaseModel):
         if (self.url is None) == (self.url_env is None):
             raise ValueError("give the webhook either `url` or `url_env`")
         if self.url is not None and not self.url.startswith(("https://", "http://")):
-            raise ValueError(f"{self.url[:40]!r} is not an http(s) URL")
+            raise ValueError("`url` is not an http(s) URL (a webhook URL is a secret: not shown)")
         return self
 
 

@@ -124,6 +124,11 @@ def cell_quotes(
 
 def evaluate_week(store: Store, config: Config, week: str, now: datetime) -> list[AlertRow]:
     """Analyse ``week``, store its new alerts, mark it evaluated; return the week's alerts."""
+    with store.exclusive("evaluate"):  # two processes at once: one evaluates, then the other
+        return _evaluate_week(store, config, week, now)
+
+
+def _evaluate_week(store: Store, config: Config, week: str, now: datetime) -> list[AlertRow]:
     with store.session() as session:
         analysis = analyse(session, config.personas, config.service.drift, week)
         evaluated = Evaluated(session, config, analysis)

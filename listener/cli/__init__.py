@@ -20,7 +20,10 @@ from listener.cli.status import status
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
-    "--log-level", default=None, help="debug, info, warning or error (default: from config)."
+    "--log-level",
+    type=click.Choice(listener_logging.LOG_LEVELS, case_sensitive=False),
+    default=None,
+    help="Log level (default: from config).",
 )
 @click.option(
     "--log-json/--log-console",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from listener.cli.common import config_option, errors_to_exit, load
+from listener.cli.common import config_option, echo, errors_to_exit, load
 from listener.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -27,14 +27,14 @@ def check(ctx: click.Context, config_path: Path | None, no_connect: bool) -> Non
             raise ConfigError(
                 problems, hint="fix the sources named above, or run with --no-connect"
             )
-        click.echo(
+        echo(
             f"ok: {config.path}: {len(config.sources)} sources, {len(config.personas.personas)} "
             f"personas (version {config.personas.version})"
         )
         if not no_connect:
             for name, text in describe_sources(config):
-                click.echo(f"\n{name}: columns chosen from the data (paste to pin them):")
-                click.echo("\n".join(f"  {line}" for line in text.rstrip().splitlines()))
+                echo(f"\n{name}: columns chosen from the data (paste to pin them):")
+                echo("\n".join(f"  {line}" for line in text.rstrip().splitlines()))
 
 
 def check_sources(config: Config) -> list[str]:

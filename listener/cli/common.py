@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import click
 
 from listener.errors import ConfigError, ListenerError, UsageError
+from listener.secrets import mask
 
 if TYPE_CHECKING:
     from listener.config import Config
@@ -32,6 +33,12 @@ config_option = click.option(
 )
 
 
+def echo(text: str, err: bool = False) -> None:
+    """Print for people or scripts, every value from the environment masked (listener.secrets):
+    a source's error may quote a secret (a token endpoint that echoes the request)."""
+    click.echo(mask(text), err=err)
+
+
 @contextmanager
 def errors_to_exit() -> Iterator[None]:
     """ListenerErrors become a message on stderr and their exit code; nothing else is caught."""
@@ -39,14 +46,14 @@ def errors_to_exit() -> Iterator[None]:
         yield
     except ConfigError as exc:
         for problem in exc.problems:
-            click.echo(f"error: {problem}", err=True)
+            echo(f"error: {problem}", err=True)
         if exc.hint:
-            click.echo(f"hint: {exc.hint}", err=True)
+            echo(f"hint: {exc.hint}", err=True)
         sys.exit(exc.exit_code)
     except ListenerError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        echo(f"error: {exc.message}", err=True)
         if exc.hint:
-            click.echo(f"hint: {exc.hint}", err=True)
+            echo(f"hint: {exc.hint}", err=True)
         sys.exit(exc.exit_code)
 
 

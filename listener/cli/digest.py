@@ -7,7 +7,14 @@ from pathlib import Path
 
 import click
 
-from listener.cli.common import config_option, errors_to_exit, load, make_service, parse_week
+from listener.cli.common import (
+    config_option,
+    echo,
+    errors_to_exit,
+    load,
+    make_service,
+    parse_week,
+)
 from listener.errors import UsageError
 
 
@@ -60,6 +67,6 @@ def digest(
                 click.echo(f"preview: {path}")
             return
         result = run_digest(service.store, config, now, week=week, force=force)
-        click.echo(describe(result))
+        echo(describe(result))
         if result.status in ("pending", "failed", "uncertain"):
             raise SystemExit(1)

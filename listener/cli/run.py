@@ -13,6 +13,7 @@ import click
 
 from listener.cli.common import (
     config_option,
+    echo,
     errors_to_exit,
     load,
     make_service,
@@ -68,19 +69,19 @@ def run_once(service: Service, as_of: datetime | None = None) -> int:
         run = service.fetch(source.name)
         result.runs.append(run)
         if run.status == "failed":
-            click.echo(f"source {source.name}: failed: {run.error}", err=True)
+            echo(f"source {source.name}: failed: {run.error}", err=True)
         elif run.status == "degraded":
-            click.echo(f"source {source.name}: partly failed: {run.error}", err=True)
+            echo(f"source {source.name}: partly failed: {run.error}", err=True)
         elif run.status == "skipped":
-            click.echo(f"source {source.name}: skipped ({run.error})", err=True)
+            echo(f"source {source.name}: skipped ({run.error})", err=True)
     result.processed = process_with_progress(service)
     result.alerts = service.alerts(as_of)
     for problem in result.alerts.problems:
-        click.echo(f"alert delivery to {problem.sink}: {problem.status}: {problem.error}", err=True)
+        echo(f"alert delivery to {problem.sink}: {problem.status}: {problem.error}", err=True)
     result.digest = service.digest(as_of)
     with service.store.session() as session:
         stored = totals(session)
-    click.echo(summary_line(result, stored))
+    echo(summary_line(result, stored))
     service.close()
     return 1 if result.failed else 0
 
@@ -107,7 +108,8 @@ def summary_line(result: PassResult, stored: Totals) -> str:
     failed = f"; {len(result.failed)} source(s) failed" if result.failed else ""
     aside = sum(run.counts.quarantined for run in result.runs)
     quarantined = f"; {aside} unreadable rows quarantined (listener quarantine)" if aside else ""
-    return (
+    line = (
         f"listener: {head}; stored {items} items, {statements} statements, {evidence} evidence; "
         f"{tail}{alerts}{failed}{quarantined}"
     )
+    return " ".join(part.strip() for part in line.splitlines())  # one line, whatever an error holds

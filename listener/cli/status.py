@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from listener.cli.common import config_option, errors_to_exit, load, make_service
+from listener.cli.common import config_option, echo, errors_to_exit, load, make_service
 from listener.cli.table import format_table
 
 
@@ -23,7 +23,7 @@ def status(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     with errors_to_exit():
         service = make_service(load(ctx, config_path))
         data = collect_status(service)
-        click.echo(json.dumps(data, indent=2) if as_json else format_status(data))
+        echo(json.dumps(data, indent=2) if as_json else format_status(data))
 
 
 def format_status(data: dict[str, Any]) -> str:

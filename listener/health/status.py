@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from listener.config import Config
 from listener.delivery.claims import unsettled
+from listener.secrets import mask_data
 from listener.service import Service
 from listener.store import quarantine, reports
 from listener.store import sources as source_state
@@ -73,10 +74,14 @@ def collect_status(service: Service) -> dict[str, Any]:
                 "disabled_reason": row.disabled_reason if row else None,
             }
         )
-    return {
-        "totals": total.as_dict(),
-        "sources": sources,
-        "deliveries": deliveries,
-        "webhooks": routes,
-        **base,
-    }
+    # Errors stored before they were masked, or quoting a secret registered since: mask again.
+    masked: dict[str, Any] = mask_data(
+        {
+            "totals": total.as_dict(),
+            "sources": sources,
+            "deliveries": deliveries,
+            "webhooks": routes,
+            **base,
+        }
+    )
+    return masked

@@ -17,34 +17,41 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
-from listener.errors import ListenerError
+from listener.dburl import database_url_problem
+from listener.errors import ConfigError, ListenerError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        shown = url.split("@", 1)[-1] if "@" in url else url  # never echo a password
-        raise ListenerError(
-            f"database: {shown!r} is not a database URL",
-            hint="use e.g. sqlite:///data/listener.db or postgresql+psycopg://user@host/db",
-        ) from exc
+    """An engine for any SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout.
+
+    Statement parameters (customer text) are kept out of every database error's message.
+    """
+    problem = database_url_problem(url)
+    if problem is not None:
+        raise ConfigError([f"database: {problem}"], hint="fix `database:` in the config")
+    parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+            try:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigError(
+                    [f"database: cannot create {Path(database).parent} ({exc.strerror})"],
+                    hint="point `database:` (or `data_dir:`) at a folder listener may write",
+                ) from None
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except ModuleNotFoundError as exc:
         raise ListenerError(
             f"no driver for {parsed.drivername}: {exc.name} is not installed",
@@ -79,11 +86,15 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as exc:
-        raise ListenerError(
-            f"cannot reach the database at {safe_url(engine)}: {exc.orig}",
-            hint="check `database:` in the config and that the server is running",
-        ) from exc
+        raise _unreachable(engine, exc) from exc
     return before, head_revision()
+
+
+def _unreachable(engine: Engine, exc: OperationalError) -> ListenerError:
+    return ListenerError(
+        f"cannot reach the database at {safe_url(engine)}: {exc.orig}",
+        hint="check `database:` in the config and that the server is running",
+    )
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -91,10 +102,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as exc:
-        raise ListenerError(
-            f"cannot reach the database at {safe_url(engine)}: {exc.orig}",
-            hint="check `database:` in the config and that the server is running",
-        ) from exc
+        raise _unreachable(engine, exc) from exc
 
 
 @lru_cache(maxsize=1)
@@ -120,6 +128,7 @@ class Store:
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._lock_engine: Engine | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -133,13 +142,20 @@ class Store:
 
         Yields whether it was taken: with ``wait=False`` a busy lock yields False at once, so a
         worker thread never sits blocked (the holder picks up its work anyway).
-        PostgreSQL: a session advisory lock on its own autocommit connection. SQLite: flock on a
-        file beside the database.
+        PostgreSQL: a session advisory lock on its own autocommit connection, outside the pool
+        (a worker per source may hold one while its fetch runs). SQLite: flock on a file beside
+        the database.
         """
         if self.engine.dialect.name == "postgresql":
             key = zlib.crc32(f"listener:{name}".encode())
             function = "pg_advisory_lock" if wait else "pg_try_advisory_lock"
-            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            if self._lock_engine is None:
+                self._lock_engine = create_engine(
+                    self.engine.url, poolclass=NullPool, hide_parameters=True
+                )
+            with self._lock_engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as conn:
                 taken = conn.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar()
                 taken = True if wait else bool(taken)
                 try:
@@ -170,7 +186,15 @@ class Store:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def upgrade(self) -> tuple[str | None, str]:
-        return upgrade(self.engine)
+        """Migrate under a lock: two processes starting on a fresh database would otherwise
+        both create the tables (`table alembic_version already exists`)."""
+        try:
+            with self.exclusive("migrate"):
+                return upgrade(self.engine)
+        except OperationalError as exc:  # the lock's own connection could not be made
+            raise _unreachable(self.engine, exc) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock_engine is not None:
+            self._lock_engine.dispose()

@@ -1,18 +1,23 @@
-"""Ingesting batches: items upserted by (source, external id) and the cursor, in one transaction."""
+"""Ingesting batches: items upserted by (source, external id) and the cursor, in one transaction.
+
+An item is also recognised by its content fingerprint within its source: a feed that gives its
+entries a new id on every fetch must not store the same posts again and again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from connectors.base import RawItem
+from connectors.base import RawItem, SurveyRef
 from listener.store.models import ItemRow, SourceRow
+from listener.store.storable import storable, storable_data, storable_or_none
 
 
 @dataclass
@@ -22,12 +27,15 @@ class IngestCounts:
     unchanged: int = 0
     quarantined: int = 0
     """Records the connector could not read, newly kept aside (see store.quarantine)."""
+    duplicates: int = 0
+    """New ids whose content the source already holds (see ``fingerprint``); not stored."""
 
     def __iadd__(self, other: IngestCounts) -> IngestCounts:
         self.added += other.added
         self.updated += other.updated
         self.unchanged += other.unchanged
         self.quarantined += other.quarantined
+        self.duplicates += other.duplicates
         return self
 
 
@@ -55,6 +63,24 @@ def content_hash(item: RawItem) -> str:
     # The prompt is part of what the text means: a changed `prompts:` config re-processes.
     key = f"{item.prompt or ''}\n{item.title or ''}\n{item.text}"
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+def fingerprint(
+    author_hash: str | None,
+    kind: str,
+    question_id: str | None,
+    title: str | None,
+    text: str,
+) -> str | None:
+    """What makes two items of one source the same post whatever their ids: who said it, what
+    kind of item and to which question, and the words (whitespace aside). None for an item with
+    no words, which says nothing to recognise it by."""
+    words = " ".join(text.split())
+    heading = " ".join((title or "").split())
+    if not words and not heading:
+        return None
+    key = "\n".join((author_hash or "", kind, question_id or "", heading, words))
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def author_hash(author: str | None) -> str | None:
@@ -91,28 +117,36 @@ def ingest_batch(
     """Upsert the batch's items and advance the cursor, in the caller's transaction.
 
     An item seen before with the same content is left alone (so re-fetching is free); edited
-    content replaces the text and marks the item for re-processing.
+    content replaces the text and marks the item for re-processing; a new id whose fingerprint
+    the source already holds is a duplicate and is not stored. Text is made storable first.
     """
     now = now or datetime.now(UTC)
     counts = IngestCounts()
     unique: dict[str, RawItem] = {}
-    for item in items:
+    for raw in items:
+        item = _storable(raw)
         unique[storage_id(item.external_id)] = item  # a repeated id keeps the last version
-    existing: dict[str, ItemRow] = {}
-    ids = list(unique)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = session.scalars(
-            select(ItemRow).where(ItemRow.source_id == source.id, ItemRow.external_id.in_(chunk))
-        )
-        existing.update({row.external_id: row for row in rows})
     counts.unchanged += len(items) - len(unique)
+    existing = _existing(session, source.id, ItemRow.external_id, list(unique))
+    prints = {
+        external_id: _fingerprint(item)
+        for external_id, item in unique.items()
+        if external_id not in existing
+    }
+    wanted = [p for p in prints.values() if p is not None]
+    known = set(_existing(session, source.id, ItemRow.fingerprint, wanted))
     for external_id, item in unique.items():
         digest = content_hash(item)
         segment = {**(segment_tags or {}), **dict(item.segment)}
         survey = item.survey.as_dict() if item.survey is not None else None
         row = existing.get(external_id)
         if row is None:
+            print_ = prints[external_id]
+            if print_ is not None:
+                if print_ in known:
+                    counts.duplicates += 1  # the same post under a new id
+                    continue
+                known.add(print_)
             session.add(
                 ItemRow(
                     source_id=source.id,
@@ -127,6 +161,7 @@ def ingest_batch(
                     fetched_at=now,
                     segment=segment,
                     content_hash=digest,
+                    fingerprint=print_,
                     processed_key=None,
                     survey=survey,
                 )
@@ -135,6 +170,7 @@ def ingest_batch(
         elif row.content_hash != digest or row.segment != segment:
             row.text, row.title, row.content_hash = item.text, item.title, digest
             row.segment, row.url, row.prompt = segment, item.url, item.prompt
+            row.fingerprint = _fingerprint(item)
             row.processed_key = None
             row.survey = survey
             counts.updated += 1
@@ -142,5 +178,43 @@ def ingest_batch(
             if row.survey != survey:  # a renamed form or question: no new NLP needed
                 row.survey = survey
             counts.unchanged += 1
-    source.cursor = dict(cursor) if cursor is not None else None
+    source.cursor = storable_data(dict(cursor)) if cursor is not None else None
     return counts
+
+
+def _existing(
+    session: Session, source_id: int, column: InstrumentedAttribute[Any], keys: list[Any]
+) -> dict[Any, ItemRow]:
+    """The source's items whose ``column`` is one of ``keys``, by that value."""
+    found: dict[Any, ItemRow] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = session.scalars(
+            select(ItemRow).where(ItemRow.source_id == source_id, column.in_(chunk))
+        )
+        found.update({getattr(row, column.key): row for row in rows})
+    return found
+
+
+def _fingerprint(item: RawItem) -> str | None:
+    question = item.survey.question_id if item.survey is not None else None
+    return fingerprint(author_hash(speaker(item)), item.kind, question, item.title, item.text)
+
+
+def _storable(item: RawItem) -> RawItem:
+    """The item with every string the store keeps made storable (see listener.store.storable)."""
+    survey = item.survey
+    if survey is not None:
+        survey = SurveyRef(**storable_data(survey.as_dict()))
+    return replace(
+        item,
+        external_id=storable(item.external_id) or "\ufffd",
+        text=storable(item.text),
+        title=storable_or_none(item.title),
+        url=storable_or_none(item.url),
+        author=storable_or_none(item.author),
+        kind=storable(item.kind),
+        prompt=storable_or_none(item.prompt),
+        segment=storable_data(dict(item.segment)),
+        survey=survey,
+    )

@@ -82,6 +82,7 @@ class ItemRow(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "external_id"),
         Index("ix_items_processed_key", "processed_key"),
+        Index("ix_items_source_id_fingerprint", "source_id", "fingerprint"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -98,6 +99,9 @@ class ItemRow(Base):
     fetched_at: Mapped[datetime] = mapped_column(UtcDateTime())
     segment: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     content_hash: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """Who said what, whatever the id (store.items.fingerprint): a post re-published under a
+    new id is recognised. NULL for an item without words."""
     processed_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
     """extractor version + persona version this item was last processed with; NULL = pending."""
     survey: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)

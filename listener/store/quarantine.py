@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from connectors.base import Rejected
 from listener.store.models import QuarantineRow, SourceRow
+from listener.store.storable import storable
 
 
 def dedupe_key(reject: Rejected) -> str:
@@ -35,7 +37,11 @@ def store_rejects(
     if not rejected:
         return 0
     now = now or datetime.now(UTC)
-    by_key = {dedupe_key(r): r for r in rejected}
+    clean = [
+        replace(r, file=storable(r.file), reason=storable(r.reason), excerpt=storable(r.excerpt))
+        for r in rejected
+    ]
+    by_key = {dedupe_key(r): r for r in clean}
     keys = list(by_key)
     known: dict[str, QuarantineRow] = {}
     for start in range(0, len(keys), 500):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from listener.secrets import mask
 from listener.store.models import SourceRow, SourceWeekRow
 
 BACKOFF_BASE = timedelta(minutes=1)
@@ -80,7 +82,7 @@ def record_success(row: SourceRow, now: datetime) -> None:
 def record_partial(row: SourceRow, now: datetime, error: str) -> None:
     """The source was read but some of its parts failed: degraded, not backed off."""
     record_success(row, now)
-    row.last_error = error[:2000]
+    row.last_error = mask(error)[:2000]
 
 
 def record_failure(
@@ -92,20 +94,36 @@ def record_failure(
     retry_after: float | None = None,
     rng: random.Random | None = None,
 ) -> None:
-    """Count the failure; after a streak, open the circuit with exponential backoff and jitter."""
+    """Count the failure; after a streak, open the circuit with exponential backoff and jitter.
+
+    A source's own wish to wait (Retry-After) is honoured up to BACKOFF_MAX, like failures: one
+    answer of ``Retry-After: 999999`` must not silence a source for 11 days. The stored error
+    says when it was capped. Errors are masked before they are stored.
+    """
+    error = mask(error)
     row.consecutive_failures = (row.consecutive_failures or 0) + 1
-    row.last_error = error[:2000]
     if permanent:
+        row.last_error = error[:2000]
         row.disabled_reason = error[:500]
         return
     delay = timedelta(0)
     if row.consecutive_failures >= CIRCUIT_THRESHOLD:
-        steps = row.consecutive_failures - CIRCUIT_THRESHOLD
+        steps = min(row.consecutive_failures - CIRCUIT_THRESHOLD, 30)
         ceiling = min(BACKOFF_MAX, BACKOFF_BASE * (2**steps))
         delay = ceiling * (0.5 + 0.5 * (rng or random).random())
     if retry_after is not None:
-        delay = max(delay, timedelta(seconds=retry_after))
+        cap = BACKOFF_MAX.total_seconds()
+        if not math.isfinite(retry_after) or retry_after > cap:
+            asked = _span(retry_after) if math.isfinite(retry_after) else "forever"
+            error = f"{error[:1800]} [asked to wait {asked} (Retry-After); capped at 6 h]"
+            retry_after = cap
+        delay = max(delay, timedelta(seconds=max(0.0, retry_after)))
+    row.last_error = error[:2000]
     row.next_attempt_at = now + delay if delay else None
+
+
+def _span(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds < 48 * 3600 else f"{seconds / 86400:.1f} days"
 
 
 def health(row: SourceRow, now: datetime | None = None) -> str:

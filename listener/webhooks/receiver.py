@@ -20,8 +20,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
+from listener import secrets
 from listener.errors import ConfigError
-from listener.logging import get_logger, register_secret
+from listener.logging import get_logger
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import ingest_batch
@@ -76,7 +77,7 @@ class Receiver:
         with store.session() as session:
             for route in config.routes:
                 secret = env[route.secret_env]
-                register_secret(secret)
+                secrets.register(secret)
                 row = source_state.get_or_create(session, route.name, f"webhook:{route.type}", None)
                 ensure_route(session, route.name, route.type)
                 self._routes[route.url_path] = _Mounted(route, secret, row.id)

@@ -31,7 +31,10 @@ def _feed(stack: ExitStack, _: pytest.MonkeyPatch) -> dict[str, Any]:
     server = stack.enter_context(
         LoopbackServer({"/feed.xml": Reply(body=body, headers={"ETag": '"v1"'})})
     )
-    return {"urls": [server.url("/feed.xml"), str(HERE / "feeds" / "saas-atom.xml")]}
+    return {
+        "urls": [server.url("/feed.xml"), str(HERE / "feeds" / "saas-atom.xml")],
+        "allow_private_networks": True,
+    }
 
 
 def _survey_file(_: ExitStack, __: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -53,26 +56,32 @@ def _reddit(stack: ExitStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
         "oauth_url": fake.url,
         "reddit_url": fake.url,
         "user_agent": "python:listener-contract:v0 (by /u/test)",
+        "allow_private_networks": True,
     }
 
 
 def _discourse(stack: ExitStack, _: pytest.MonkeyPatch) -> dict[str, Any]:
     fake = FakeDiscourse.from_fixture().start()
     stack.callback(fake.stop)
-    return {"base_url": fake.url}
+    return {"base_url": fake.url, "allow_private_networks": True}
 
 
 def _hackernews(stack: ExitStack, _: pytest.MonkeyPatch) -> dict[str, Any]:
     fake = FakeHNSearch.from_fixture().start()
     stack.callback(fake.stop)
-    return {"queries": ["invoicing"], "api_url": fake.api_url}
+    return {"queries": ["invoicing"], "api_url": fake.api_url, "allow_private_networks": True}
 
 
 def _typeform(stack: ExitStack, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.setenv("TYPEFORM_TOKEN", TOKEN)
     fake = nps_fake(5).start()
     stack.callback(fake.stop)
-    return {"forms": ["Lz4Q9xkP"], "api_url": fake.url, "page_size": 2}
+    return {
+        "forms": ["Lz4Q9xkP"],
+        "api_url": fake.url,
+        "page_size": 2,
+        "allow_private_networks": True,
+    }
 
 
 CASES: dict[str, Case] = {

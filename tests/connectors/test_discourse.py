@@ -36,7 +36,9 @@ def connector(
     fake: FakeDiscourse | str, http: HttpClient | None = None, **overrides: Any
 ) -> DiscourseConnector:
     base = fake if isinstance(fake, str) else fake.url
-    config = DiscourseConfig.model_validate({"base_url": base, **overrides})
+    config = DiscourseConfig.model_validate(
+        {"base_url": base, "allow_private_networks": True, **overrides}
+    )
     return DiscourseConnector(config, CONTEXT, http=http)
 
 
@@ -132,7 +134,9 @@ def test_a_500_streak_mid_fetch_raises_and_the_retry_resumes_cleanly(
     forum.fail_next(500, times=3, path_prefix="/t/104")
     stored: list[Batch] = []
     with (
-        HttpClient(CONTEXT.user_agent, sleep=sleeps.append, max_retries=2) as http,
+        HttpClient(
+            CONTEXT.user_agent, allow_private_networks=True, sleep=sleeps.append, max_retries=2
+        ) as http,
         pytest.raises(ConnectorError) as caught,
     ):
         for batch in connector(forum, http=http).fetch(None):
@@ -149,7 +153,7 @@ def test_a_500_streak_mid_fetch_raises_and_the_retry_resumes_cleanly(
 def test_429_retry_after_is_honoured(forum: FakeDiscourse) -> None:
     sleeps: list[float] = []
     forum.fail_next(429, headers={"Retry-After": "3"}, path_prefix="/t/")
-    with HttpClient(CONTEXT.user_agent, sleep=sleeps.append) as http:
+    with HttpClient(CONTEXT.user_agent, allow_private_networks=True, sleep=sleeps.append) as http:
         got = ids(run(connector(forum, http=http)))
     assert sleeps == [3.0]
     assert got == ALL_POSTS
@@ -263,7 +267,9 @@ def test_check_explains_an_unreachable_forum() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     with (
-        HttpClient(CONTEXT.user_agent, sleep=lambda _: None, max_retries=1) as http,
+        HttpClient(
+            CONTEXT.user_agent, allow_private_networks=True, sleep=lambda _: None, max_retries=1
+        ) as http,
         pytest.raises(ConnectorError) as caught,
     ):
         connector(f"http://127.0.0.1:{port}", http=http).check()

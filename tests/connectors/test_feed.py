@@ -40,14 +40,19 @@ def rss(*entries: tuple[str, str]) -> bytes:
 
 @pytest.fixture
 def http(sleeps: list[float]) -> Iterator[HttpClient]:
-    with HttpClient("listener-test/0.1 (+tests)", sleep=sleeps.append, timeout=2.0) as client:
+    with HttpClient(
+        "listener-test/0.1 (+tests)",
+        allow_private_networks=True,
+        sleep=sleeps.append,
+        timeout=2.0,
+    ) as client:
         yield client
 
 
 def make(
     urls: list[str], http: HttpClient | None = None, base_dir: Path = Path("."), **extra: Any
 ) -> FeedConnector:
-    config = FeedConfig(urls=urls, **extra)
+    config = FeedConfig(urls=urls, **{"allow_private_networks": True, **extra})
     return FeedConnector(config, ConnectorContext("blogs", base_dir=base_dir), http=http)
 
 
@@ -229,7 +234,9 @@ def test_500_streak_fails_after_retries_but_other_feeds_are_read(
 def test_slow_feed_times_out(server: LoopbackServer, sleeps: list[float]) -> None:
     server.route("/slow", Reply(body=RSS, delay=30))
     with (
-        HttpClient("t", timeout=0.2, max_retries=0, sleep=sleeps.append) as client,
+        HttpClient(
+            "t", allow_private_networks=True, timeout=0.2, max_retries=0, sleep=sleeps.append
+        ) as client,
         pytest.raises(ConnectorError, match="timed out"),
     ):
         list(make([server.url("/slow")], client).fetch(None))
@@ -523,7 +530,7 @@ def test_a_page_that_is_not_a_feed_leaves_no_etag_behind() -> None:
     good = Reply(body=(FEEDS / "smb-rss2.xml").read_bytes(), headers={"ETag": '"good-1"'})
     with LoopbackServer({"/bad.xml": page, "/good.xml": good}) as server:
         bad_url = server.url("/bad.xml")
-        config = FeedConfig(urls=[bad_url, server.url("/good.xml")])
+        config = FeedConfig(urls=[bad_url, server.url("/good.xml")], allow_private_networks=True)
         connector = FeedConnector(config, ConnectorContext(source_name="t"))
         batches = []
         with pytest.raises(ConnectorError) as raised:
@@ -544,7 +551,10 @@ def test_a_stopping_daemon_ends_the_fetch_between_feeds() -> None:
         asked: list[str] = []
         context = ConnectorContext(source_name="t", stopping=lambda: bool(asked))
         connector = FeedConnector(
-            FeedConfig(urls=[server.url("/a.xml"), server.url("/b.xml")]), context
+            FeedConfig(
+                urls=[server.url("/a.xml"), server.url("/b.xml")], allow_private_networks=True
+            ),
+            context,
         )
         for batch in connector.fetch(None):
             asked.append("stop")  # SIGTERM arrives while the first feed's batch is stored

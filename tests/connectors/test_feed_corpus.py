@@ -94,11 +94,17 @@ def test_connector_over_the_feedparser_corpus() -> None:
     started = time.perf_counter()
     with (
         LoopbackServer(routes) as server,
-        HttpClient("listener-corpus-test/0.1", max_retries=0, timeout=10) as http,
+        HttpClient(
+            "listener-corpus-test/0.1", allow_private_networks=True, max_retries=0, timeout=10
+        ) as http,
     ):
         for url_path, (rel, well_formed, entries) in expectations.items():
             url = server.url(url_path)
-            connector = FeedConnector(FeedConfig(urls=[url]), ConnectorContext("corpus"), http=http)
+            connector = FeedConnector(
+                FeedConfig(urls=[url], allow_private_networks=True),
+                ConnectorContext("corpus"),
+                http=http,
+            )
             batches: list[Batch] = []
             try:
                 batches.extend(connector.fetch(None))

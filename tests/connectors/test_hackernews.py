@@ -29,7 +29,11 @@ def hn() -> Iterator[FakeHNSearch]:
 def connector(
     fake: FakeHNSearch, http: HttpClient | None = None, **overrides: Any
 ) -> HackerNewsConnector:
-    settings: dict[str, Any] = {"queries": ["invoicing"], "api_url": fake.api_url}
+    settings: dict[str, Any] = {
+        "queries": ["invoicing"],
+        "api_url": fake.api_url,
+        "allow_private_networks": True,
+    }
     settings.update(overrides)
     return HackerNewsConnector(HackerNewsConfig.model_validate(settings), CONTEXT, http=http)
 
@@ -140,7 +144,7 @@ def test_each_query_has_its_own_cursor(hn: FakeHNSearch) -> None:
 def test_429_with_retry_after_is_honoured(hn: FakeHNSearch) -> None:
     sleeps: list[float] = []
     hn.fail_next(429, headers={"Retry-After": "7"})
-    with HttpClient(CONTEXT.user_agent, sleep=sleeps.append) as http:
+    with HttpClient(CONTEXT.user_agent, allow_private_networks=True, sleep=sleeps.append) as http:
         got = ids(run(connector(hn, http=http)))
     assert sleeps == [7.0]
     assert got == FIXTURE_IDS[:5]
@@ -150,7 +154,9 @@ def test_a_500_streak_raises_a_connector_error(hn: FakeHNSearch) -> None:
     sleeps: list[float] = []
     hn.fail_next(500, times=50)
     with (
-        HttpClient(CONTEXT.user_agent, sleep=sleeps.append, max_retries=2) as http,
+        HttpClient(
+            CONTEXT.user_agent, allow_private_networks=True, sleep=sleeps.append, max_retries=2
+        ) as http,
         pytest.raises(ConnectorError) as caught,
     ):
         run(connector(hn, http=http))
@@ -176,9 +182,13 @@ def test_check_explains_an_unreachable_api() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again: nothing listens here
     sleeps: list[float] = []
-    config = HackerNewsConfig(queries=["x"], api_url=f"http://127.0.0.1:{port}/api/v1")
+    config = HackerNewsConfig(
+        queries=["x"], api_url=f"http://127.0.0.1:{port}/api/v1", allow_private_networks=True
+    )
     with (
-        HttpClient(CONTEXT.user_agent, sleep=sleeps.append, max_retries=1) as http,
+        HttpClient(
+            CONTEXT.user_agent, allow_private_networks=True, sleep=sleeps.append, max_retries=1
+        ) as http,
         pytest.raises(ConnectorError) as caught,
     ):
         HackerNewsConnector(config, CONTEXT, http=http).check()

@@ -18,7 +18,9 @@ from tests.connectors.loopback import LoopbackServer, RecordedRequest, Reply, gz
 
 @pytest.fixture
 def client(sleeps: list[float]) -> Iterator[HttpClient]:
-    with HttpClient("listener-test/1.0", sleep=sleeps.append, timeout=2.0) as c:
+    with HttpClient(
+        "listener-test/1.0", allow_private_networks=True, sleep=sleeps.append, timeout=2.0
+    ) as c:
         yield c
 
 
@@ -104,7 +106,12 @@ def test_5xx_streak_gives_up_after_max_retries(
 def test_backoff_is_exponential_with_injected_jitter(server: LoopbackServer) -> None:
     waits: list[float] = []
     with HttpClient(
-        "t", sleep=waits.append, backoff_base=0.5, max_retries=4, jitter=lambda cap: cap
+        "t",
+        allow_private_networks=True,
+        sleep=waits.append,
+        backoff_base=0.5,
+        max_retries=4,
+        jitter=lambda cap: cap,
     ) as c:
         server.route("/s", Reply(503))
         with pytest.raises(ConnectorError):
@@ -145,7 +152,9 @@ def test_retry_after_too_long_raises_with_the_wait(
 def test_slow_response_times_out(server: LoopbackServer, sleeps: list[float]) -> None:
     server.route("/slow", Reply(body="late", delay=30))
     with (
-        HttpClient("t", timeout=0.2, max_retries=1, sleep=sleeps.append) as c,
+        HttpClient(
+            "t", allow_private_networks=True, timeout=0.2, max_retries=1, sleep=sleeps.append
+        ) as c,
         pytest.raises(ConnectorError) as info,
     ):
         c.get(server.url("/slow"))
@@ -157,7 +166,7 @@ def test_connection_refused_is_retried_then_reported(sleeps: list[float]) -> Non
     with LoopbackServer() as srv:
         dead = srv.url("/gone")
     with (
-        HttpClient("t", max_retries=2, sleep=sleeps.append) as c,
+        HttpClient("t", allow_private_networks=True, max_retries=2, sleep=sleeps.append) as c,
         pytest.raises(ConnectorError) as info,
     ):
         c.get(dead)
@@ -168,7 +177,10 @@ def test_connection_refused_is_retried_then_reported(sleeps: list[float]) -> Non
 def test_gzip_bomb_is_capped(server: LoopbackServer) -> None:
     bomb = gzip.compress(b"\0" * 60_000_000)  # ~60 KB on the wire, 60 MB inflated
     server.route("/bomb", Reply(body=bomb, headers={"Content-Encoding": "gzip"}))
-    with HttpClient("t", max_bytes=1_000_000) as c, pytest.raises(ConnectorError) as info:
+    with (
+        HttpClient("t", allow_private_networks=True, max_bytes=1_000_000) as c,
+        pytest.raises(ConnectorError) as info,
+    ):
         c.get(server.url("/bomb"))
     assert "1,000,000 bytes" in str(info.value)
     assert "max_bytes" in (info.value.hint or "")
@@ -179,7 +191,7 @@ def test_gzip_bomb_never_holds_more_than_the_cap(server: LoopbackServer) -> None
     block = b"A" * 1_000_000
     bomb = b"".join([*(packer.compress(block) for _ in range(300)), packer.flush()])
     server.route("/bomb", Reply(body=bomb, headers={"Content-Encoding": "gzip"}))
-    with HttpClient("t", max_bytes=2_000_000) as c:
+    with HttpClient("t", allow_private_networks=True, max_bytes=2_000_000) as c:
         tracemalloc.start()
         try:
             with pytest.raises(ConnectorError, match="2,000,000 bytes"):
@@ -230,7 +242,10 @@ def test_gzip_body_is_decompressed(server: LoopbackServer, client: HttpClient) -
 
 def test_declared_oversize_is_refused(server: LoopbackServer) -> None:
     server.route("/big", Reply(body=b"x" * 5000))
-    with HttpClient("t", max_bytes=1000) as c, pytest.raises(ConnectorError):
+    with (
+        HttpClient("t", allow_private_networks=True, max_bytes=1000) as c,
+        pytest.raises(ConnectorError),
+    ):
         c.get(server.url("/big"))
 
 
@@ -317,7 +332,7 @@ def test_caller_headers_do_not_follow_a_redirect_to_another_host() -> None:
         with LoopbackServer(
             {"/start": Reply(status=302, headers={"Location": target}), "/same": Reply(body="ok")}
         ) as first:
-            with HttpClient("listener-test") as client:
+            with HttpClient("listener-test", allow_private_networks=True) as client:
                 response = client.get(first.url("/start"), headers={"Api-Key": "s3cret-key"})
                 client.get(first.url("/same"), headers={"Api-Key": "s3cret-key"})
             assert response.status == 200

@@ -65,6 +65,7 @@ def connector(fake: FakeReddit, **overrides: Any) -> RedditConnector:
         "oauth_url": fake.url,
         "reddit_url": fake.url,
         "user_agent": UA,
+        "allow_private_networks": True,
     }
     settings.update(overrides)
     return RedditConnector(RedditConfig(**settings), ConnectorContext(source_name="reddit-test"))
@@ -327,7 +328,12 @@ def test_user_agent_is_sent_on_every_request(fake: FakeReddit) -> None:
 
 
 def test_user_agent_defaults_to_the_context(fake: FakeReddit) -> None:
-    config = RedditConfig(subreddits=["smallbusiness"], oauth_url=fake.url, reddit_url=fake.url)
+    config = RedditConfig(
+        subreddits=["smallbusiness"],
+        oauth_url=fake.url,
+        reddit_url=fake.url,
+        allow_private_networks=True,
+    )
     context = ConnectorContext(source_name="r", user_agent="listener/9.9 (by /u/someone)")
     list(RedditConnector(config, context).fetch(None))
     assert all(
@@ -480,7 +486,11 @@ def test_unreachable_reddit_is_transient() -> None:
     with FakeReddit() as gone:
         url = gone.url
     config = RedditConfig(
-        subreddits=["smallbusiness"], oauth_url=url, reddit_url=url, user_agent=UA
+        subreddits=["smallbusiness"],
+        oauth_url=url,
+        reddit_url=url,
+        user_agent=UA,
+        allow_private_networks=True,
     )
     with pytest.raises(ConnectorError) as caught:
         list(RedditConnector(config, ConnectorContext(source_name="r")).fetch(None))

@@ -28,7 +28,8 @@ def _example_with_feed(tmp_path: Path, url: str) -> tuple[Config, Store]:
     example_feeds = (
         "      - examples/feeds/smb-forum.xml\n      - examples/feeds/bookkeeping-blog.atom"
     )
-    config = load_config(copy_example(tmp_path, {example_feeds: f"      - {url}"}))
+    loopback = f"      - {url}\n    allow_private_networks: true"  # a loopback test server
+    config = load_config(copy_example(tmp_path, {example_feeds: loopback}))
     store = Store(config.database_url)
     store.upgrade()
     return config, store
