@@ -26,6 +26,7 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from listener.secrets import mask
 from listener.store.db import Store
 from listener.store.models import DeliveryRow
 
@@ -170,7 +171,7 @@ def finish(
             .values(
                 status=status,
                 location=location,
-                error=error[:2000] if error else None,
+                error=mask(error)[:2000] if error else None,  # stored: no secret in it
                 next_attempt_at=next_attempt_at,
                 lease_owner=None,
                 lease_until=None,
