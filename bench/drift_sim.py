@@ -76,22 +76,23 @@ def multiplier(shape: str, onset: int, weeks: int = WEEKS) -> np.ndarray:
     return m
 
 
-def simulate(seed: int, drift: bool) -> Simulated:
+def simulate(seed: int, drift: bool, attributes: int = ATTRIBUTES) -> Simulated:
+    """One workspace; ``attributes`` cells (40, or a small personas file's 10)."""
     rng = np.random.default_rng(seed)
     volume = _volumes(rng)
     outage = volume[0] < 0.3 * np.median(volume[0])
     unhealthy = np.zeros_like(volume, dtype=bool)
     if rng.random() < 0.5:  # half the time the health history knows about the outage
         unhealthy[0] = outage
-    base = np.exp(rng.uniform(np.log(0.5), np.log(30.0), ATTRIBUTES))
-    mix = rng.dirichlet(np.ones(len(SOURCES)), ATTRIBUTES)  # (A, S)
+    base = np.exp(rng.uniform(np.log(0.5), np.log(30.0), attributes))
+    mix = rng.dirichlet(np.ones(len(SOURCES)), attributes)  # (A, S)
     # Rates per voice at each source's mean volume, so that a survey wave brings its share.
     per_voice = base[:, None] * mix / volume.mean(axis=1)[None, :]  # (A, S)
-    factors = np.ones((ATTRIBUTES, WEEKS))
+    factors = np.ones((attributes, WEEKS))
     unchanged = (per_voice[:, :, None] * volume[None, :, :]).sum(axis=1)  # (A, W)
     injections: list[Injection] = []
     if drift:
-        for a in np.flatnonzero(rng.random(ATTRIBUTES) < 0.5):
+        for a in np.flatnonzero(rng.random(attributes) < 0.5):
             shape = SHAPES[rng.integers(len(SHAPES))]
             onset = int(rng.integers(FIRST_SCORED_WEEK, 21))
             factors[a] = multiplier(shape, onset)
@@ -103,7 +104,7 @@ def simulate(seed: int, drift: bool) -> Simulated:
     noisy = means * rng.gamma(shape_k, 1.0 / shape_k, means.shape)
     authors = rng.poisson(noisy).astype(float)
     mentions = authors + rng.poisson(0.1 * authors)
-    cells = [CellKey("p", f"a{a}", "pain") for a in range(ATTRIBUTES)]
+    cells = [CellKey("p", f"a{a}", "pain") for a in range(attributes)]
     workspace = Workspace(
         weeks=[f"2026-W{w + 1:02d}" for w in range(WEEKS)],
         sources=list(SOURCES),

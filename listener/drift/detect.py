@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from listener.drift.expected import Fit, degraded_source_weeks, existing, fit, inverse_shape
+from listener.drift.expected import degraded_source_weeks, existing
 from listener.drift.model import (
     BoolArray,
     CellKey,
@@ -32,34 +32,11 @@ from listener.drift.model import (
     DriftConfig,
     Finding,
     FindingKind,
-    FloatArray,
     WeekResult,
     Workspace,
 )
-from listener.drift.stats import (
-    benjamini_hochberg,
-    conditional_test,
-    cusum,
-    cusum_p_value,
-    detectable_ratio,
-)
-
-FAMILIES = (("sudden",), ("trend_up", "trend_down"), ("stale_slow", "stale_none"))
-"""Benjamini–Hochberg families: this week's changes, the trends, the stale personas. Each answers
-its own question, and FDR is controlled within each (with max_p bounding every single test)."""
-MAX_SPIKE_RUN = 2
-"""Consecutive rising weeks still treated as a spike (left out of baselines); longer = a level."""
-DISPERSION_WEEKS = 26
-"""Weeks of history the over-dispersion is estimated from (more than a baseline: it is one
-number for all cells, and a steadier estimate than eight weeks give)."""
-SERIES_WEEKS = 26
-"""Weeks of each cell's series kept for charts (the digest shows the last few)."""
-MAX_BASELINE_WEEKS = 26
-"""How far back a bursty source's baseline may reach."""
-BURST_REACH = 1.0
-CUSUM_FLOOR = 1.0
-"""CUSUM statistics at or below this are not bootstrapped: their p-value is far above any FDR
-level (they count as p = 1, which cannot change which other tests BH rejects)."""
+from listener.drift.stats import detectable_ratio
+from listener.drift.week import SERIES_WEEKS, Test, WeekTests
 
 
 def evaluate(
@@ -115,24 +92,8 @@ class _State:
     start_down: np.ndarray
 
 
-@dataclass(frozen=True)
-class _Test:
-    """One test over all cells: the fit it used and its one-sided p-values."""
-
-    name: str
-    fitted: Fit
-    first: int  # index of the first tested week
-    p_up: FloatArray
-    p_down: FloatArray
-    start: np.ndarray | None = None  # CUSUM: where each cell's run begins within the window
-
-    @property
-    def p_two_sided(self) -> FloatArray:
-        return np.minimum(1.0, 2.0 * np.minimum(self.p_up, self.p_down))
-
-
-class _Week:
-    """The tests of week ``t`` over all cells, and the findings they support."""
+class _Week(WeekTests):
+    """The findings the week's tests support, and every cell's figures."""
 
     def __init__(
         self,
@@ -144,133 +105,8 @@ class _Week:
         state: _State,
         rng: np.random.Generator,
     ) -> None:
-        self.ws, self.config, self.t, self.state = workspace, config, t, state
-        self.trusted, self.degraded, self.rng = trusted, degraded, rng
-        self.excluded = _isolated_spikes(state.rising, t)
-        self.persona_all = np.array([c.kind is None for c in workspace.cells], dtype=bool)
-        history = range(max(0, t - DISPERSION_WEEKS), t)
-        self.inv_k = inverse_shape(workspace, history, trusted, self.excluded)
-        self.sudden = self._exact("sudden", 1, ~self.persona_all)
-        self.slow = self._exact("slow", config.trend_weeks, np.ones(len(workspace.cells), bool))
-        self.stale = self._exact("stale", config.stale_weeks, self.persona_all)
-        self.cusum_up, self.cusum_down = self._cusum()
-        # A trend is claimed when both views of it agree: the pooled window and the CUSUM.
-        # The larger of their p-values is a valid p-value for "both" (an intersection-union
-        # test), and noise that fools one of them rarely fools the other.
-        ones = np.ones(len(workspace.cells))
-        slow = self.slow
-        self.trend_up = _Test(
-            "trend_up", slow.fitted, slow.first, np.maximum(slow.p_up, self.cusum_up.p_up), ones
-        )
-        self.trend_down = _Test(
-            "trend_down",
-            slow.fitted,
-            slow.first,
-            ones,
-            np.maximum(slow.p_down, self.cusum_down.p_down),
-        )
-        testable = self.sudden.fitted.usable.any(axis=1) & (
-            (self.sudden.fitted.observed_total + self.sudden.fitted.baseline_total) > 0
-        )
-        family = {
-            "sudden": np.where(testable & ~self.persona_all, self.sudden.p_two_sided, np.nan),
-            "trend_up": np.where(testable & ~self.persona_all, self.trend_up.p_up, np.nan),
-            "trend_down": np.where(testable & ~self.persona_all, self.trend_down.p_down, np.nan),
-            "stale_slow": np.where(testable & self.persona_all, self.slow.p_down, np.nan),
-            "stale_none": np.where(testable & self.persona_all, self.stale.p_down, np.nan),
-        }
-        self.q: dict[str, FloatArray] = {}
-        size = len(workspace.cells)
-        for members in FAMILIES:
-            q = benjamini_hochberg(np.concatenate([family[name] for name in members]))
-            self.q.update({name: q[i * size : (i + 1) * size] for i, name in enumerate(members)})
-
-    def _reference(self, first_tested: int) -> range:
-        return range(max(0, first_tested - self.config.baseline_weeks), max(0, first_tested))
-
-    def _fit(self, length: int) -> tuple[Fit, int]:
-        first = max(0, self.t - length + 1)
-        reach = range(max(0, first - MAX_BASELINE_WEEKS), first)
-        fitted = fit(
-            self.ws,
-            reach,
-            range(first, self.t + 1),
-            self.excluded,
-            self.trusted & self._baseline_weeks(first, length, reach),
-            self.config.min_baseline_weeks,
-        )
-        return fitted, first
-
-    def _baseline_weeks(self, first: int, length: int, reach: range) -> BoolArray:
-        """(S, W) the baseline weeks of each source: the ``baseline_weeks`` before the tested
-        ones, and for a source whose volume comes in bursts (a survey's waves) further back,
-        until its baseline holds half the volume a steady source's would, relative to the
-        tested weeks (one wave in eight weeks says little about the next wave)."""
-        volume = self.ws.volume
-        chosen = np.zeros(volume.shape, dtype=bool)
-        chosen[:, first : self.t + 1] = True  # the tested weeks themselves
-        tested = volume[:, first : self.t + 1].sum(axis=1)
-        need = BURST_REACH * self.config.baseline_weeks / max(1, length) * tested
-        for s in range(volume.shape[0]):
-            held = 0.0
-            for back, w in enumerate(reversed(reach)):
-                if back >= self.config.baseline_weeks and held >= need[s]:
-                    break
-                chosen[s, w] = True
-                if self.trusted[s, w]:
-                    held += volume[s, w]
-        return chosen
-
-    def _exact(self, name: str, length: int, cells: BoolArray) -> _Test:
-        fitted, first = self._fit(length)
-        phi = fitted.phi(self.inv_k)
-        share = fitted.share
-        observed = fitted.observed.sum(axis=2).round().astype(np.int64)
-        baseline = fitted.baseline.round().astype(np.int64)
-        p_up = np.ones(len(self.ws.cells))
-        p_down = np.ones(len(self.ws.cells))
-        for c in np.flatnonzero(cells & fitted.usable.any(axis=1)):
-            tails = conditional_test(observed[c], baseline[c], share[c], phi[c])
-            p_up[c], p_down[c] = tails.p_up, tails.p_down
-        return _Test(name, fitted, first, p_up, p_down)
-
-    def _cusum(self) -> tuple[_Test, _Test]:
-        fitted, first = self._fit(self.config.cusum_weeks)
-        phi = fitted.phi(self.inv_k)
-        observed = fitted.observed.sum(axis=1)  # (C, L)
-        expected = fitted.expected.sum(axis=1)
-        out = []
-        for factor in (self.config.cusum_up, self.config.cusum_down):
-            statistic, start = cusum(observed, expected, factor)
-            p = np.ones(len(self.ws.cells))
-            for c in np.flatnonzero((statistic > CUSUM_FLOOR) & ~self.persona_all):
-                if factor < 1 and fitted.baseline[c].sum() <= 0:
-                    continue  # a fall needs something to fall from
-                usable = fitted.usable[c]
-                p[c] = cusum_p_value(
-                    float(statistic[c]),
-                    fitted.baseline[c, usable],
-                    fitted.reference_volume[c, usable],
-                    fitted.observed[c, usable],
-                    fitted.window_volume[c, usable],
-                    factor,
-                    phi[c, usable],
-                    self.rng,
-                    self.config.simulations,
-                )
-            up = factor > 1
-            ones = np.ones(len(self.ws.cells))
-            out.append(
-                _Test(
-                    f"cusum_{'up' if up else 'down'}",
-                    fitted,
-                    first,
-                    p if up else ones,
-                    ones if up else p,
-                    start,
-                )
-            )
-        return out[0], out[1]
+        super().__init__(workspace, config, t, trusted, degraded, state.rising, rng)
+        self.state = state
 
     # -- findings ---------------------------------------------------------------------------
 
@@ -306,7 +142,7 @@ class _Week:
             out.append(replace(finding, alert=quiet, episode=episode))
         return out
 
-    def _passes(self, test: _Test, c: int, up: bool, min_ratio: float, max_ratio: float) -> bool:
+    def _passes(self, test: Test, c: int, up: bool, min_ratio: float, max_ratio: float) -> bool:
         x, e = self._window_counts(test, c)
         config = self.config
         if (test.p_up[c] if up else test.p_down[c]) > config.max_p:
@@ -315,7 +151,7 @@ class _Week:
             return x > e and x >= config.rise_min_count and (e == 0 or x / e >= min_ratio)
         return x < e and e >= config.fade_min_expected and x / e <= max_ratio
 
-    def _window_counts(self, test: _Test, c: int) -> tuple[float, float]:
+    def _window_counts(self, test: Test, c: int) -> tuple[float, float]:
         lo = int(test.start[c]) if test.start is not None else 0
         return (
             float(test.fitted.observed[c, :, lo:].sum()),
@@ -361,7 +197,7 @@ class _Week:
         return []
 
     def _finding(
-        self, kind: FindingKind, c: int, cell: CellKey, test: _Test, q: float, up: bool
+        self, kind: FindingKind, c: int, cell: CellKey, test: Test, q: float, up: bool
     ) -> Finding:
         lo = int(test.start[c]) if test.start is not None else 0
         weeks = self.ws.weeks
@@ -380,7 +216,7 @@ class _Week:
             detail=detail,
         )
 
-    def _withheld(self, finding: Finding, c: int, test: _Test) -> Finding:
+    def _withheld(self, finding: Finding, c: int, test: Test) -> Finding:
         """A fall is not claimed when degraded sources would usually have brought a good share
         of the tested weeks' count (their weeks were left out of the test: too much is missing)."""
         left_out = test.fitted.left_out[c]
@@ -425,24 +261,6 @@ class _Week:
                 series=tuple(int(v) for v in self.ws.authors[c, :, start : t + 1].sum(axis=0)),
             )
         return out
-
-
-def _isolated_spikes(rising: BoolArray, t: int) -> BoolArray:
-    """Weeks before ``t`` in runs of at most MAX_SPIKE_RUN rising weeks (per cell)."""
-    excluded = np.zeros_like(rising)
-    for c in np.flatnonzero(rising[:, :t].any(axis=1)):
-        w = 0
-        while w < t:
-            if not rising[c, w]:
-                w += 1
-                continue
-            end = w
-            while end < t and rising[c, end]:
-                end += 1
-            if end - w <= MAX_SPIKE_RUN:
-                excluded[c, w:end] = True
-            w = end
-    return excluded
 
 
 def _drop_rollups_explained_by_attributes(found: list[Finding]) -> list[Finding]:

@@ -43,9 +43,9 @@ class DriftConfig(BaseModel):
     """Complete weeks before the tested window that set the expected rate."""
     min_baseline_weeks: int = Field(default=3, ge=1)
     """A source needs this many usable baseline weeks before its counts are tested."""
-    fdr: float = Field(default=0.2, gt=0, lt=1)
+    fdr: float = Field(default=0.3, gt=0, lt=1)
     """Benjamini–Hochberg false-discovery rate across all cells and tests of a week."""
-    max_p: float = Field(default=0.005, gt=0, le=1)
+    max_p: float = Field(default=0.01, gt=0, le=1)
     """A finding's own p-value must also be at most this: with many real changes in one week BH
     loosens its threshold, and this keeps the false alerts per attribute-week bounded anyway."""
     rise_min_count: int = Field(default=5, ge=1)
