@@ -105,7 +105,8 @@ class _Week(WeekTests):
         state: _State,
         rng: np.random.Generator,
     ) -> None:
-        super().__init__(workspace, config, t, trusted, degraded, state.rising, rng)
+        changed = state.up | state.down
+        super().__init__(workspace, config, t, trusted, degraded, state.rising, rng, changed)
         self.state = state
 
     # -- findings ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from listener.drift.expected import Fit, fit, inverse_shape
+from listener.drift.expected import LOCAL_WEEKS, Fit, fit, inverse_shape
 from listener.drift.model import BoolArray, DriftConfig, FloatArray, Workspace
 from listener.drift.stats import benjamini_hochberg, conditional_test, cusum, cusum_p_value
 
@@ -61,13 +61,15 @@ class WeekTests:
         degraded: BoolArray,
         rising: BoolArray,
         rng: np.random.Generator,
+        changed: BoolArray | None = None,
     ) -> None:
         self.ws, self.config, self.t = workspace, config, t
         self.trusted, self.degraded, self.rng = trusted, degraded, rng
         self.excluded = isolated_spikes(rising, t)
         self.persona_all = np.array([c.kind is None for c in workspace.cells], dtype=bool)
         history = range(max(0, t - DISPERSION_WEEKS), t)
-        self.inv_k = inverse_shape(workspace, history, trusted, self.excluded)
+        not_noise = self.excluded if changed is None else self.excluded | near(changed, t)
+        self.inv_k = inverse_shape(workspace, history, trusted, not_noise)
         self.sudden = self._exact("sudden", 1, ~self.persona_all)
         self.slow = self._exact("slow", config.trend_weeks, np.ones(len(workspace.cells), bool))
         self.stale = self._exact("stale", config.stale_weeks, self.persona_all)
@@ -186,6 +188,16 @@ class WeekTests:
                 )
             )
         return out[0], out[1]
+
+
+def near(changed: BoolArray, t: int) -> BoolArray:
+    """Weeks before ``t`` within LOCAL_WEEKS of a week where a cell was found changing: their
+    residuals measure the change, not the noise."""
+    out = np.zeros_like(changed)
+    for c, w in zip(*np.nonzero(changed[:, :t]), strict=True):
+        out[c, max(0, w - LOCAL_WEEKS) : w + LOCAL_WEEKS + 1] = True
+    out[:, t:] = False
+    return out
 
 
 def isolated_spikes(rising: BoolArray, t: int) -> BoolArray:
