@@ -169,3 +169,24 @@ def test_thin_attributes_are_tested_rolled_up_to_their_persona() -> None:
     results = evaluate(ws, CONFIG)
     assert not any(_alerts(results, n) for n in names)
     assert [f.kind for r in results for f in r.alerts if f.cell == rollup] == ["rising"]
+
+
+def test_weeks_around_a_found_change_are_not_counted_as_noise() -> None:
+    """A level shift found in one line must not make every other line's test timid."""
+    from listener.drift.week import WeekTests
+
+    rng = np.random.default_rng(11)
+    weeks = 20
+    cells = {f"c{i}": [_steady(20, weeks, rng)] for i in range(6)}
+    shifted = [*_steady(20, 10, rng), *_steady(60, 10, rng)]
+    cells["shift"] = [shifted]
+    ws = _workspace(cells, [[2000] * weeks])
+    trusted = np.ones((1, weeks), dtype=bool)
+    none = np.zeros((len(cells), weeks), dtype=bool)
+    changed = none.copy()
+    changed[list(cells).index("shift"), 10] = True
+    args = (ws, CONFIG, weeks - 1, trusted, ~trusted, none, np.random.default_rng(0))
+    blind = WeekTests(*args).inv_k
+    told = WeekTests(*args, changed).inv_k
+    assert blind > 0.02  # the shift's residuals, read as noise (Poisson here: 0)
+    assert told < blind / 4, (told, blind)
