@@ -191,7 +191,11 @@ class Daemon:
         from listener.health.status import collect_status
 
         health, hooks = self.service.config.service.health, self.service.config.service.webhooks
-        receiver = Receiver(hooks, self.service.store) if hooks is not None else None
+        receiver = (
+            Receiver(hooks, self.service.store, self.service.pseudonyms)
+            if hooks is not None
+            else None
+        )
         shared = receiver if hooks is not None and hooks.port is None else None
         servers: list[HealthServer | WebhookServer] = []
         if health is not None:

@@ -13,6 +13,8 @@ from listener.config import Config
 from listener.delivery.deliver import Outcome
 from listener.digest.send import DigestResult, run_digest
 from listener.logging import get_logger
+from listener.privacy import state as privacy_state
+from listener.privacy.keys import Pseudonymiser, pseudonymiser
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
 from listener.store.db import Store
@@ -44,10 +46,18 @@ class Service:
             batch_size=nlp_config.batch_size,
         )
 
+    @property
+    def pseudonyms(self) -> Pseudonymiser:
+        """The author key (a config error when it is missing where it must be given)."""
+        return pseudonymiser(self.config)
+
     def upgrade(self) -> None:
+        """Migrate the schema, then check the author key against the database (converting
+        data stored before masking, once)."""
         before, after = self.store.upgrade()
         if before != after:
             log.info("database upgraded", before=before, after=after)
+        privacy_state.ensure(self.store, self.pseudonyms)
 
     def fetch(self, name: str, stop: threading.Event | None = None) -> SourceRun:
         return run_source(self.store, self.config, self.config.source(name), stop)

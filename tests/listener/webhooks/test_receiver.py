@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from listener.errors import ConfigError
+from listener.privacy.keys import Pseudonymiser
 from listener.store.db import Store
 from listener.store.models import ItemRow, SourceRow
 from listener.store.webhooks import route_status
@@ -56,12 +57,13 @@ ROUTES: list[dict[str, Any]] = [
     },
 ]
 ENV = {"PULSE_WEBHOOK_SECRET": SECRET, "APP_WEBHOOK_SECRET": SECRET}
+TEST_PSEUDONYMS = Pseudonymiser(b"receiver-test-author-key")
 
 
 @pytest.fixture
 def served(store: Store) -> Iterator[tuple[WebhookServer, Receiver]]:
     config = WebhooksConfig.model_validate({"routes": ROUTES, "max_body_bytes": 4096})
-    receiver = Receiver(config, store, environ=ENV)
+    receiver = Receiver(config, store, TEST_PSEUDONYMS, environ=ENV)
     server = WebhookServer(receiver).start()
     yield server, receiver
     server.stop()
@@ -230,7 +232,7 @@ def test_concurrent_deliveries_of_one_event_store_it_once(
 def test_a_missing_secret_is_a_config_error(store: Store) -> None:
     config = WebhooksConfig.model_validate({"routes": ROUTES})
     with pytest.raises(ConfigError) as exc:
-        Receiver(config, store, environ={"PULSE_WEBHOOK_SECRET": SECRET})
+        Receiver(config, store, TEST_PSEUDONYMS, environ={"PULSE_WEBHOOK_SECRET": SECRET})
     assert exc.value.problems == [
         "webhooks.routes[1] (in-app): environment variable APP_WEBHOOK_SECRET is not set"
     ]
