@@ -297,3 +297,24 @@ def test_kill_9_right_after_a_200_loses_nothing(store: Store, store_url: str) ->
         assert stored == 20
     finally:
         fresh.dispose()
+
+
+def test_pushed_answers_are_masked_and_keyed_before_storage(
+    served: tuple[WebhookServer, Receiver], store: Store
+) -> None:
+    server, _ = served
+    event = {
+        "feedback": {
+            "id": "jo@example.org",
+            "text": "Invoices bounce; write to jo@example.org or call +44 20 7946 0958.",
+            "question": "What almost made you cancel?",
+        },
+        "account": {"plan": "jo@example.org"},
+    }
+    body, headers = signed_generic(event)
+    assert post(server.port, "/hooks/feedback", body, headers)[1]["status"] == "stored"
+    [item] = items(store, "in-app")
+    stored = json.dumps([item.external_id, item.text, item.segment, item.survey, item.author_hash])
+    assert "jo@example.org" not in stored and "7946" not in stored
+    assert item.text == "Invoices bounce; write to [e-mail] or call [phone]."
+    assert item.author_hash == TEST_PSEUDONYMS.stored_author("response:in-app:jo@example.org")
