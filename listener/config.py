@@ -28,6 +28,7 @@ from listener.environment import expand, register_env_keys
 from listener.errors import ConfigError
 from listener.logging import LOG_LEVELS
 from listener.personas import PersonaSet, format_validation_error, load_personas
+from listener.privacy.config import PrivacyConfig, RetentionConfig
 from listener.webhooks.config import WebhooksConfig, name_clashes
 from listener.yamlfile import load_yaml
 
@@ -207,6 +208,8 @@ class ServiceConfig(_Strict):
     drift: DriftConfig = Field(default_factory=DriftConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     log_level: str = "info"
 
     @field_validator("log_level")
@@ -339,6 +342,7 @@ def _register_env_keys(service: ServiceConfig, sources: list[Source]) -> None:
     """Every ``*_env`` variable of the validated blocks (defaults included) is a secret; so is
     an alert webhook's URL written in the file (a Slack-style URL is its own credential)."""
     blocks = [source.connector.model_dump() for source in sources]
+    blocks.append(service.privacy.model_dump())
     if service.smtp is not None:
         blocks.append(service.smtp.model_dump())
     for webhook in service.alerts.webhooks:

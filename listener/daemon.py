@@ -32,6 +32,7 @@ from listener.webhooks.server import WebhookServer
 log = get_logger("listener.daemon")
 STOP_GRACE_SECONDS = 4.0
 DELIVERY_INTERVAL_SECONDS = 120
+RETENTION_INTERVAL_SECONDS = 86400
 
 
 def worker_count(service: Service) -> int:
@@ -77,6 +78,15 @@ class Daemon:
             name="weekly digest",
             replace_existing=True,
         )
+        if config.service.retention.raw_text_days is not None:  # blanks processed items only
+            self.scheduler.add_job(
+                self._guarded(self._retention_job),
+                trigger=IntervalTrigger(seconds=RETENTION_INTERVAL_SECONDS, timezone=UTC),
+                id="retention",
+                name="retention",
+                replace_existing=True,
+                next_run_time=datetime.now(UTC) + timedelta(seconds=60),
+            )
 
     def _guarded(self, job: Callable[..., None]) -> Callable[..., None]:
         def run(*args: Any) -> None:
@@ -118,6 +128,9 @@ class Daemon:
                 first_pass_done = first_pass_done and not self._awaiting_first_run
         if first_pass_done and not self.stop.is_set():
             self._digest_job()  # catch up on a due digest now that the first pass is in
+
+    def _retention_job(self) -> None:
+        self.service.retention()
 
     def _retry_soon(self, name: str, seconds: float) -> None:
         """A one-off run of the source (its database work failed half-way), besides its
@@ -191,7 +204,11 @@ class Daemon:
         from listener.health.status import collect_status
 
         health, hooks = self.service.config.service.health, self.service.config.service.webhooks
-        receiver = Receiver(hooks, self.service.store) if hooks is not None else None
+        receiver = (
+            Receiver(hooks, self.service.store, self.service.pseudonyms)
+            if hooks is not None
+            else None
+        )
         shared = receiver if hooks is not None and hooks.port is None else None
         servers: list[HealthServer | WebhookServer] = []
         if health is not None:

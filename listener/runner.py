@@ -22,6 +22,8 @@ from connectors.registry import REGISTRY
 from listener import dberrors
 from listener.config import Config, Source
 from listener.logging import get_logger
+from listener.privacy.keys import pseudonymiser
+from listener.privacy.scrub import scrub_items, scrub_rejects
 from listener.schedule import next_run
 from listener.secrets import mask
 from listener.store import sources as source_state
@@ -141,6 +143,7 @@ def _run(
         stopping=stop.is_set if stop is not None else (lambda: False),
     )
     connector = REGISTRY[source.spec.type](source.connector, context)
+    pseudonyms = pseudonymiser(config)
 
     def record(outcome: Callable[[SourceRow], None], failed: bool = False) -> None:
         """Apply one health outcome (success, partial, failure), count it in the week's health
@@ -159,10 +162,9 @@ def _run(
             for batch in batches:
                 with store.session() as session:
                     row = session.get_one(SourceRow, source_id)
-                    counts = ingest_batch(
-                        session, row, batch.items, batch.cursor, source.spec.segment
-                    )
-                    counts.quarantined += store_rejects(session, row, batch.rejected)
+                    items = scrub_items(batch.items, pseudonyms)  # before anything is stored
+                    counts = ingest_batch(session, row, items, batch.cursor, source.spec.segment)
+                    counts.quarantined += store_rejects(session, row, scrub_rejects(batch.rejected))
                 run.counts += counts  # only once committed: the summary says what was stored
                 run.batches += 1
                 if stop is not None and stop.is_set():

@@ -13,6 +13,10 @@ from listener.config import Config
 from listener.delivery.deliver import Outcome
 from listener.digest.send import DigestResult, run_digest
 from listener.logging import get_logger
+from listener.privacy import retention
+from listener.privacy import state as privacy_state
+from listener.privacy.keys import Pseudonymiser, pseudonymiser
+from listener.privacy.retention import Blanked
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
 from listener.store.db import Store
@@ -44,10 +48,18 @@ class Service:
             batch_size=nlp_config.batch_size,
         )
 
+    @property
+    def pseudonyms(self) -> Pseudonymiser:
+        """The author key (a config error when it is missing where it must be given)."""
+        return pseudonymiser(self.config)
+
     def upgrade(self) -> None:
+        """Migrate the schema, then check the author key against the database (converting
+        data stored before masking, once)."""
         before, after = self.store.upgrade()
         if before != after:
             log.info("database upgraded", before=before, after=after)
+        privacy_state.ensure(self.store, self.pseudonyms)
 
     def fetch(self, name: str, stop: threading.Event | None = None) -> SourceRun:
         return run_source(self.store, self.config, self.config.source(name), stop)
@@ -69,6 +81,21 @@ class Service:
         recent = weeks_ending(shift(iso_week(now, self.config.tz), -1), RETRY_WEEKS)
         outcomes = send_alerts(self.store, self.config, sorted(set(recent) | set(weeks)))
         return AlertsResult(stored, outcomes)
+
+    def retention(
+        self, days: int | None = None, now: datetime | None = None, dry_run: bool = False
+    ) -> Blanked | None:
+        """Blank raw text past ``days`` (default ``retention.raw_text_days``; None: keep it)."""
+        days = days or self.config.service.retention.raw_text_days
+        if days is None:
+            return None
+        with self.store.session() as session:
+            blanked = retention.apply(session, days, now, dry_run)
+        if not dry_run and (blanked.items or blanked.quarantine):
+            log.info(
+                "retention: old text blanked", items=blanked.items, quarantine=blanked.quarantine
+            )
+        return blanked
 
     def digest(self, now: datetime | None = None) -> DigestResult:
         return run_digest(self.store, self.config, now)

@@ -20,6 +20,10 @@ from listener.store.db import Store
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("LISTENER_SHARED_DATA", REPO.parent / "shared" / "data"))
 POSTGRES_URL = os.environ.get("LISTENER_TEST_POSTGRES_URL")
+TEST_AUTHOR_KEY = "listener-tests-author-key-0123456789"
+# Authors are stored as a keyed hash; on PostgreSQL the key must be given (listener.privacy.keys).
+# Tests of the key's own rules unset it with monkeypatch.
+os.environ.setdefault("LISTENER_AUTHOR_KEY", TEST_AUTHOR_KEY)
 
 
 def pytest_report_header() -> list[str]:

@@ -11,19 +11,10 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from listener.privacy.mask import mask
 from listener.store.series import QuoteRow
 
 MAX_QUOTE_CHARS = 400
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w+])\+?\d(?:[\s().-]*\d){6,14}(?!\w)")
-_HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,30}\b")
-
-
-def mask(text: str) -> str:
-    """E-mail addresses, phone numbers and @handles replaced by a marker of what was there."""
-    text = _EMAIL.sub("[e-mail]", text)
-    text = _PHONE.sub("[phone]", text)
-    return _HANDLE.sub("@[user]", text)
 
 
 def _normalised(text: str) -> str:
@@ -51,10 +42,16 @@ def pick(
     return out
 
 
-def as_dict(row: QuoteRow) -> dict[str, Any]:
-    text = mask(" ".join(row.text.split()))
+def quote_text(text: str) -> str:
+    """A statement's text as quoted: one line, masked, at most ``MAX_QUOTE_CHARS``."""
+    text = mask(" ".join(text.split()))
     if len(text) > MAX_QUOTE_CHARS:
         text = text[: MAX_QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return text
+
+
+def as_dict(row: QuoteRow) -> dict[str, Any]:
+    text = quote_text(row.text)
     survey = row.survey or {}
     return {
         "text": text,

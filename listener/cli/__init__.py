@@ -11,9 +11,11 @@ from listener.cli.db import db
 from listener.cli.digest import digest
 from listener.cli.extract import extract
 from listener.cli.personas import personas
+from listener.cli.purge import purge
 from listener.cli.quarantine import quarantine
 from listener.cli.report import report
 from listener.cli.rescore import rescore
+from listener.cli.retention import retention
 from listener.cli.run import run
 from listener.cli.status import status
 
@@ -40,7 +42,8 @@ def main(ctx: click.Context, log_level: str | None, log_json: bool | None) -> No
 
 
 for command in (
-    run, check, status, report, alerts, digest, rescore, db, extract, quarantine, personas
+    run, check, status, report, alerts, digest, rescore, db, extract, quarantine, personas,
+    purge, retention,
 ):  # fmt: skip
     main.add_command(command)
 

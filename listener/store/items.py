@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from connectors.base import RawItem, SurveyRef
@@ -48,8 +48,12 @@ def processed_key(extractor_version: str, personas_version: str) -> str:
 
 
 def pending(key: str) -> ColumnElement[bool]:
-    """Items not yet processed under ``key``: new, edited, or scored by older NLP or personas."""
-    return or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != key)
+    """Items not yet processed under ``key``: new, edited, or scored by older NLP or personas.
+    Items whose text retention blanked are never pending: their statements stay as scored."""
+    return and_(
+        ItemRow.redacted_at.is_(None),
+        or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != key),
+    )
 
 
 def storage_id(external_id: str) -> str:

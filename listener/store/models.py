@@ -107,6 +107,9 @@ class ItemRow(Base):
     survey: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     """For survey answers: {survey, question, question_id, response_id} (RawItem.survey), so a
     quote in a report can name the survey, the question and the response."""
+    redacted_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """When retention blanked its title and text; such an item is never processed again (its
+    statements and evidence stay as they were scored)."""
 
 
 class StatementRow(Base):
@@ -281,3 +284,20 @@ class WebhookRouteRow(Base):
     last_rejection_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_rejection: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Status and reason of the last refusal ("401 invalid signature"), never the body."""
+
+
+class PrivacyStateRow(Base):
+    """One row: how this database's personal data is kept (listener.privacy.state).
+
+    ``legacy`` is set by the migration on a database that already held items stored before
+    masking and keyed author hashes; the first start with a key converts them. ``key_check``
+    recognises the author key the database was given, so a different key is refused instead of
+    counting every author again as someone new.
+    """
+
+    __tablename__ = "privacy_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    legacy: Mapped[bool] = mapped_column(default=False)
+    key_check: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

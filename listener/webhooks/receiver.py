@@ -23,6 +23,8 @@ from sqlalchemy.exc import IntegrityError
 from listener import secrets
 from listener.errors import ConfigError
 from listener.logging import get_logger
+from listener.privacy.keys import Pseudonymiser
+from listener.privacy.scrub import scrub_items, scrub_rejects
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import ingest_batch
@@ -60,7 +62,11 @@ class Receiver:
     """Routes from a ``webhooks:`` section, bound to a store. Thread-safe: one per process."""
 
     def __init__(
-        self, config: WebhooksConfig, store: Store, environ: Mapping[str, str] | None = None
+        self,
+        config: WebhooksConfig,
+        store: Store,
+        pseudonyms: Pseudonymiser,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         env = os.environ if environ is None else environ
         missing = [
@@ -72,6 +78,7 @@ class Receiver:
             raise ConfigError(missing, hint="export each route's secret (the sender signs with it)")
         self.config = config
         self.store = store
+        self.pseudonyms = pseudonyms
         self.max_body_bytes = config.max_body_bytes
         self._routes: dict[str, _Mounted] = {}
         with store.session() as session:
@@ -129,8 +136,9 @@ class Receiver:
             try:
                 with self.store.session() as session:
                     source = session.get_one(SourceRow, mounted.source_id)
-                    counts = ingest_batch(session, source, parsed.items, None, route.segment)
-                    store_rejects(session, source, parsed.rejected)
+                    items = scrub_items(parsed.items, self.pseudonyms)  # before storing
+                    counts = ingest_batch(session, source, items, None, route.segment)
+                    store_rejects(session, source, scrub_rejects(parsed.rejected))
                     duplicate = bool(parsed.items) and counts.added == 0 and counts.updated == 0
                     record_delivery(session, route.name, counts.added, duplicate)
                 break

@@ -10,6 +10,7 @@ import sys
 import threading
 
 from listener import logging as listener_logging
+from listener.privacy.keys import Pseudonymiser
 from listener.store.db import Store
 from listener.webhooks.config import WebhooksConfig
 from listener.webhooks.receiver import Receiver
@@ -20,7 +21,8 @@ def main() -> None:
     listener_logging.configure("info", True)  # log lines go to stderr; stdout is the port
     url, routes = sys.argv[1], json.loads(sys.argv[2])
     store = Store(url)
-    receiver = Receiver(WebhooksConfig.model_validate({"routes": routes}), store)
+    config = WebhooksConfig.model_validate({"routes": routes})
+    receiver = Receiver(config, store, Pseudonymiser(b"receiver-test-author-key"))
     server = WebhookServer(receiver).start()
     print(server.port, flush=True)
     threading.Event().wait()

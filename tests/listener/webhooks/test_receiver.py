@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from listener.errors import ConfigError
+from listener.privacy.keys import Pseudonymiser
 from listener.store.db import Store
 from listener.store.models import ItemRow, SourceRow
 from listener.store.webhooks import route_status
@@ -56,12 +57,13 @@ ROUTES: list[dict[str, Any]] = [
     },
 ]
 ENV = {"PULSE_WEBHOOK_SECRET": SECRET, "APP_WEBHOOK_SECRET": SECRET}
+TEST_PSEUDONYMS = Pseudonymiser(b"receiver-test-author-key")
 
 
 @pytest.fixture
 def served(store: Store) -> Iterator[tuple[WebhookServer, Receiver]]:
     config = WebhooksConfig.model_validate({"routes": ROUTES, "max_body_bytes": 4096})
-    receiver = Receiver(config, store, environ=ENV)
+    receiver = Receiver(config, store, TEST_PSEUDONYMS, environ=ENV)
     server = WebhookServer(receiver).start()
     yield server, receiver
     server.stop()
@@ -230,7 +232,7 @@ def test_concurrent_deliveries_of_one_event_store_it_once(
 def test_a_missing_secret_is_a_config_error(store: Store) -> None:
     config = WebhooksConfig.model_validate({"routes": ROUTES})
     with pytest.raises(ConfigError) as exc:
-        Receiver(config, store, environ={"PULSE_WEBHOOK_SECRET": SECRET})
+        Receiver(config, store, TEST_PSEUDONYMS, environ={"PULSE_WEBHOOK_SECRET": SECRET})
     assert exc.value.problems == [
         "webhooks.routes[1] (in-app): environment variable APP_WEBHOOK_SECRET is not set"
     ]
@@ -295,3 +297,24 @@ def test_kill_9_right_after_a_200_loses_nothing(store: Store, store_url: str) ->
         assert stored == 20
     finally:
         fresh.dispose()
+
+
+def test_pushed_answers_are_masked_and_keyed_before_storage(
+    served: tuple[WebhookServer, Receiver], store: Store
+) -> None:
+    server, _ = served
+    event = {
+        "feedback": {
+            "id": "jo@example.org",
+            "text": "Invoices bounce; write to jo@example.org or call +44 20 7946 0958.",
+            "question": "What almost made you cancel?",
+        },
+        "account": {"plan": "jo@example.org"},
+    }
+    body, headers = signed_generic(event)
+    assert post(server.port, "/hooks/feedback", body, headers)[1]["status"] == "stored"
+    [item] = items(store, "in-app")
+    stored = json.dumps([item.external_id, item.text, item.segment, item.survey, item.author_hash])
+    assert "jo@example.org" not in stored and "7946" not in stored
+    assert item.text == "Invoices bounce; write to [e-mail] or call [phone]."
+    assert item.author_hash == TEST_PSEUDONYMS.stored_author("response:in-app:jo@example.org")
