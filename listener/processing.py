@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, tuple_, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.analysis import Analyser
 from listener.matching import Match, PersonaMatcher
@@ -26,7 +26,8 @@ from listener.personas import PersonaSet
 from listener.store.db import Store
 from listener.store.items import author_key, pending, processed_key
 from listener.store.models import EvidenceRow, ItemRow, StatementRow
-from listener.store.probe import lookup
+from listener.store.pending import next_pending
+from listener.store.probe import lookup, reserve_ids
 from listener.weeks import iso_week
 
 Progress = Callable[[int], None]
@@ -86,36 +87,20 @@ class Processor:
         nothing is pending, new items included.
         """
         total = ProcessCounts()
-        last_id = 0
+        after: dict[str | None, int] = {}  # per kind of pending item, the last id read
         with store.exclusive("process", wait=wait) as taken:  # one processor per database
             while taken and (stop is None or not stop.is_set()):
                 with store.session() as session:
-                    chunk = [
-                        _Pending(*cast("tuple[Any, ...]", row))
-                        for row in session.execute(
-                            select(
-                                ItemRow.id,
-                                ItemRow.source_id,
-                                ItemRow.author_hash,
-                                ItemRow.title,
-                                ItemRow.text,
-                                ItemRow.prompt,
-                                ItemRow.created_at,
-                                ItemRow.fetched_at,
-                                ItemRow.segment,
-                                ItemRow.content_hash,
-                            )
-                            .where(pending(self.key), ItemRow.id > last_id)
-                            .order_by(ItemRow.id)
-                            .limit(self.batch_size)
-                        )
-                    ]
+                    kind, rows = next_pending(
+                        session, self.key, after, self.batch_size, _Pending.COLUMNS
+                    )
+                chunk = [_Pending(*cast("tuple[Any, ...]", row)) for row in rows]
                 if not chunk:
                     break
                 results = self._analyse(chunk)
                 with store.session() as session:
                     counts = self._write(session, results)
-                last_id = chunk[-1].id
+                after[kind] = chunk[-1].id
                 total.items += counts.items
                 total.statements += counts.statements
                 total.evidence += counts.evidence
@@ -143,8 +128,9 @@ class Processor:
 
         One UPDATE claims the items still as they were read (an item edited meanwhile stays
         pending), the claimed items' old statements and evidence are deleted by primary key,
-        and the new ones are inserted many rows per statement; a failure anywhere rolls the
-        whole chunk back, so its items stay pending and nothing is half-written.
+        and the new ones are inserted many rows per statement (statement ids reserved first,
+        so evidence needs no RETURNING); a failure anywhere rolls the whole chunk back, so its
+        items stay pending and nothing is half-written.
         """
         if not results:
             return ProcessCounts()
@@ -153,8 +139,10 @@ class Processor:
                 update(ItemRow)
                 .where(
                     ItemRow.id.in_([result.item.id for result in results]),
-                    tuple_(ItemRow.id, ItemRow.content_hash).in_(
-                        [(result.item.id, result.item.content_hash) for result in results]
+                    ItemRow.content_hash
+                    == case(
+                        {result.item.id: result.item.content_hash for result in results},
+                        value=ItemRow.id,
                     ),
                 )
                 .values(processed_key=self.key)
@@ -189,10 +177,10 @@ class Processor:
                 owners.append((result, matches, segment_key))
         if not statements:
             return ProcessCounts(items=len(current))
-        ids = session.scalars(  # multi-row INSERT ... RETURNING, ids in the rows' order
-            insert(StatementRow).returning(StatementRow.id, sort_by_parameter_order=True),
-            statements,
-        ).all()
+        ids = reserve_ids(session, StatementRow.id, len(statements))
+        for statement_id, row in zip(ids, statements, strict=True):
+            row["id"] = statement_id
+        session.execute(insert(StatementRow), statements)
         evidence = [
             {
                 "statement_id": statement_id,
@@ -240,6 +228,20 @@ class _Pending:
     fetched_at: datetime
     segment: dict[str, str]
     content_hash: str
+
+    COLUMNS: ClassVar[tuple[InstrumentedAttribute[Any], ...]] = (
+        ItemRow.id,
+        ItemRow.source_id,
+        ItemRow.author_hash,
+        ItemRow.title,
+        ItemRow.text,
+        ItemRow.prompt,
+        ItemRow.created_at,
+        ItemRow.fetched_at,
+        ItemRow.segment,
+        ItemRow.content_hash,
+    )
+    """The stored columns of the fields above, in their order."""
 
 
 @dataclass(frozen=True)

@@ -71,3 +71,27 @@ def lookup(
             statement = select(key, *columns).where(*scope, key.in_(chunk))
         found.extend(session.execute(statement))
     return found
+
+
+def reserve_ids(session: Session, column: InstrumentedAttribute[Any], count: int) -> list[int]:
+    """``count`` new primary keys for ``column``'s table, so rows that refer to new rows can be
+    built before either is inserted: both then go in as plain multi-row INSERTs.
+
+    ``INSERT ... RETURNING`` in the rows' order (SQLAlchemy's sort_by_parameter_order) was 2.5
+    times the cost of a plain multi-row INSERT on PostgreSQL (122 against 50 ms for 350
+    statements, bench figures under load). PostgreSQL: values of the column's sequence.
+    SQLite: the ids after the largest, which is safe because SQLite has one writer at a time
+    and the caller's transaction has written already (it holds the write lock).
+    """
+    if count <= 0:
+        return []
+    table = column.property.columns[0].table
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, column.key)
+        return list(
+            session.scalars(
+                select(func.nextval(sequence)).select_from(func.generate_series(1, count))
+            )
+        )
+    largest = session.scalar(select(func.coalesce(func.max(column), 0))) or 0
+    return list(range(largest + 1, largest + 1 + count))
