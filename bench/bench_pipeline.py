@@ -157,6 +157,11 @@ class Result:
     def rate(self) -> float:
         return self.rows / self.wall
 
+    @property
+    def work(self) -> float:
+        """Seconds in the phases that grow with the rows (start-up, drift, digest left out)."""
+        return sum(v for k, v in self.phases.items() if k != "other")
+
 
 def run_child(tree: Path, config: Path, label: str, database: str, rows: int) -> Result:
     out = config.parent / "phases.json"
@@ -171,7 +176,9 @@ def run_child(tree: Path, config: Path, label: str, database: str, rows: int) ->
     )
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1) or not out.exists():
-        sys.exit(f"{label} {database} {rows}: run failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        sys.exit(
+            f"{label} {database} {rows}: run failed ({proc.returncode}):\n{proc.stderr[-3000:]}"
+        )
     report = json.loads(out.read_text())
     return Result(
         label, database, rows, wall, report["phases"], report["peak_rss_mb"], proc.stdout.strip()
@@ -296,22 +303,25 @@ def ratios(results: list[Result], rows: list[int]) -> None:
                 a, b = by.get((label, database, small)), by.get((label, database, big))
                 if a and b:
                     per_item = (b.wall / b.rows) / (a.wall / a.rows)
+                    work = (b.work / b.rows) / (a.work / a.rows)
                     print(
                         f"{label}: {database} seconds per item {big}/{small}: {per_item:.2f}"
-                        f" (1.00 = linear); peak RSS {a.peak_rss_mb:.0f} → {b.peak_rss_mb:.0f} MB"
+                        f" end to end, {work:.2f} in fetch+ingest+NLP+writes (1.00 = linear);"
+                        f" peak RSS {a.peak_rss_mb:.0f} → {b.peak_rss_mb:.0f} MB"
                     )
     labels = list(dict.fromkeys(r.label for r in results))
     if len(labels) == 2:
-        for (database, n), r in {(r.database, r.rows): r for r in results if r.label == labels[0]}.items():
-            base = by.get((labels[1], database, n))
-            if base:
-                print(f"{labels[0]}/{labels[1]} items/s, {database} {n} rows: {r.rate / base.rate:.2f}")
+        for r in results:
+            base = by.get((labels[1], r.database, r.rows))
+            if r.label == labels[0] and base:
+                ratio = r.rate / base.rate
+                print(f"{labels[0]}/{labels[1]} items/s, {r.database} {r.rows} rows: {ratio:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", default="10000,100000", help="comma-separated row counts")
-    parser.add_argument("--postgres-url", default=None, help="a server where databases may be created")
+    parser.add_argument("--postgres-url", help="a server where databases may be created")
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout to compare")
     args = parser.parse_args()
     rows = [int(n) for n in args.rows.split(",")]
@@ -323,7 +333,9 @@ def main() -> None:
             write_export(export, n)
             results += measure("this", ROOT, n, export, args.postgres_url)
             if args.baseline is not None:
-                results += measure("baseline", args.baseline.resolve(), n, export, args.postgres_url)
+                results += measure(
+                    "baseline", args.baseline.resolve(), n, export, args.postgres_url
+                )
     ratios(results, rows)
     print(f"load average at end: {os.getloadavg()}")
 

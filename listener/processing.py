@@ -202,16 +202,14 @@ class Processor:
         ]
         if evidence:
             session.execute(insert(EvidenceRow), evidence)
-        return ProcessCounts(
-            items=len(current), statements=len(statements), evidence=len(evidence)
-        )
+        return ProcessCounts(items=len(current), statements=len(statements), evidence=len(evidence))
 
 
 def _delete_results(session: Session, item_ids: list[int]) -> None:
     """The items' statements and evidence from an earlier processing, found by index probes
     and deleted by primary key (none for items never processed: then nothing is written)."""
     for model in (EvidenceRow, StatementRow):
-        found = [row[0] for row in lookup(session, model.item_id, item_ids, [model.id])]
+        found = [row.id for row in lookup(session, model.item_id, item_ids, [model.id])]
         for start in range(0, len(found), 1000):
             session.execute(delete(model).where(model.id.in_(found[start : start + 1000])))
 

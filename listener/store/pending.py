@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select, text
+from sqlalchemy import Row, Select, func, select, text
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.store.models import ItemRow
@@ -51,18 +51,23 @@ def next_pending(
     ``(None, rows)`` for new and edited items, ``(older key, rows)`` for items scored under it.
     ``after`` holds, per kind, the last id already handed out; new and edited items come first.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL enable_bitmapscan = off"))
+    plan_for_chunks(session)
     for kind in (None, *stale_keys(session, key)):
-        same = ItemRow.processed_key.is_(None) if kind is None else ItemRow.processed_key == kind
-        rows = list(
-            session.execute(
-                select(*columns)
-                .where(same, ItemRow.id > after.get(kind, 0))
-                .order_by(ItemRow.id)
-                .limit(limit)
-            )
-        )
+        rows = list(session.execute(chunk_query(kind, after.get(kind, 0), limit, columns)))
         if rows:
             return kind, rows
     return None, []
+
+
+def plan_for_chunks(session: Session) -> None:
+    """No bitmap scans in this transaction on PostgreSQL (see the module's docstring)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL enable_bitmapscan = off"))
+
+
+def chunk_query(
+    kind: str | None, after: int, limit: int, columns: tuple[InstrumentedAttribute[Any], ...]
+) -> Select[Any]:
+    """Up to ``limit`` items of one kind of pending (None: new or edited) after id ``after``."""
+    same = ItemRow.processed_key.is_(None) if kind is None else ItemRow.processed_key == kind
+    return select(*columns).where(same, ItemRow.id > after).order_by(ItemRow.id).limit(limit)

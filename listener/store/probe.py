@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, func, select, true
+from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -55,22 +55,32 @@ def lookup(
     """
     found: list[Row[Any]] = []
     postgres = session.get_bind().dialect.name == "postgresql"
-    element = key.property.columns[0].type
     for start in range(0, len(keys), CHUNK):
         chunk = list(keys[start : start + CHUNK])
-        if postgres:
-            wanted = (
-                func.unnest(bindparam("keys", chunk, type_=ARRAY(element)))
-                .table_valued("key")
-                .render_derived(name="k")
-            )
-            per_key = select(key, *columns).where(*scope, key == wanted.c.key)
-            fenced = (per_key.limit(1) if first else per_key.offset(0)).lateral("found")
-            statement = select(fenced).select_from(wanted).join(fenced, true())
-        else:
-            statement = select(key, *columns).where(*scope, key.in_(chunk))
-        found.extend(session.execute(statement))
+        found.extend(session.execute(lookup_query(postgres, key, chunk, columns, scope, first)))
     return found
+
+
+def lookup_query(
+    postgres: bool,
+    key: InstrumentedAttribute[Any],
+    keys: list[Any],
+    columns: Sequence[InstrumentedAttribute[Any]],
+    scope: Sequence[ColumnElement[bool]] = (),
+    first: bool = False,
+) -> Select[Any]:
+    """The statement :func:`lookup` runs for one chunk of keys (tests EXPLAIN it)."""
+    if not postgres:
+        return select(key, *columns).where(*scope, key.in_(keys))
+    element = key.property.columns[0].type
+    wanted = (
+        func.unnest(bindparam("keys", keys, type_=ARRAY(element)))
+        .table_valued("key")
+        .render_derived(name="k")
+    )
+    per_key = select(key, *columns).where(*scope, key == wanted.c.key)
+    fenced = (per_key.limit(1) if first else per_key.offset(0)).lateral("found")
+    return select(fenced).select_from(wanted).join(fenced, true())
 
 
 def reserve_ids(session: Session, column: InstrumentedAttribute[Any], count: int) -> list[int]:
