@@ -14,7 +14,8 @@ child process times the phases by wrapping the functions the run goes through:
 - NLP: extraction and persona matching (``Processor._analyse``);
 - writes: the rest of processing, i.e. the pending-item queries and the statement, evidence
   and claim writes (``Processor.process_pending`` minus the NLP);
-- other: start-up, migrations, loading the NLP, drift and the digest.
+- other: migrations, loading the NLP, drift and the digest;
+- start-up: the rest of the child's wall time (interpreter, imports before the command runs).
 
 It prints items/s (rows over the child's wall time, start-up included), the phase shares, peak
 RSS, the PostgreSQL/SQLite ratio and the 100k/10k ratio of seconds per item (1.0 = linear).
@@ -282,7 +283,8 @@ def measure(
 
 
 def print_result(r: Result) -> None:
-    shares = "  ".join(f"{k} {100 * v / r.wall:4.1f}%" for k, v in r.phases.items())
+    phases = {**r.phases, "start-up": r.wall - sum(r.phases.values())}
+    shares = "  ".join(f"{k} {100 * v / r.wall:4.1f}%" for k, v in phases.items())
     print(
         f"{r.label:9} {r.database:10} {r.rows:>7} rows  {r.wall:7.1f} s  {r.rate:7.0f} items/s"
         f"  peak RSS {r.peak_rss_mb:5.0f} MB  |  {shares}",
