@@ -30,9 +30,10 @@ def stale_keys(session: Session, key: str) -> list[str]:
     found: list[str] = []
     previous: str | None = None
     while True:
-        query = select(func.min(ItemRow.processed_key))
-        if previous is not None:
-            query = query.where(ItemRow.processed_key > previous)
+        column = ItemRow.processed_key
+        query = select(func.min(column)).where(
+            column.is_not(None) if previous is None else column > previous
+        )
         previous = session.scalar(query)
         if previous is None:
             return found
