@@ -12,11 +12,11 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.analysis import Analyser
 from listener.matching import Match, PersonaMatcher
@@ -26,6 +26,8 @@ from listener.personas import PersonaSet
 from listener.store.db import Store
 from listener.store.items import author_key, pending, processed_key
 from listener.store.models import EvidenceRow, ItemRow, StatementRow
+from listener.store.pending import next_pending
+from listener.store.probe import lookup, reserve_ids
 from listener.weeks import iso_week
 
 Progress = Callable[[int], None]
@@ -85,36 +87,20 @@ class Processor:
         nothing is pending, new items included.
         """
         total = ProcessCounts()
-        last_id = 0
+        after: dict[str | None, int] = {}  # per kind of pending item, the last id read
         with store.exclusive("process", wait=wait) as taken:  # one processor per database
             while taken and (stop is None or not stop.is_set()):
                 with store.session() as session:
-                    chunk = [
-                        _Pending(*cast("tuple[Any, ...]", row))
-                        for row in session.execute(
-                            select(
-                                ItemRow.id,
-                                ItemRow.source_id,
-                                ItemRow.author_hash,
-                                ItemRow.title,
-                                ItemRow.text,
-                                ItemRow.prompt,
-                                ItemRow.created_at,
-                                ItemRow.fetched_at,
-                                ItemRow.segment,
-                                ItemRow.content_hash,
-                            )
-                            .where(pending(self.key), ItemRow.id > last_id)
-                            .order_by(ItemRow.id)
-                            .limit(self.batch_size)
-                        )
-                    ]
+                    kind, rows = next_pending(
+                        session, self.key, after, self.batch_size, _Pending.COLUMNS
+                    )
+                chunk = [_Pending(*cast("tuple[Any, ...]", row)) for row in rows]
                 if not chunk:
                     break
                 results = self._analyse(chunk)
                 with store.session() as session:
                     counts = self._write(session, results)
-                last_id = chunk[-1].id
+                after[kind] = chunk[-1].id
                 total.items += counts.items
                 total.statements += counts.statements
                 total.evidence += counts.evidence
@@ -138,61 +124,94 @@ class Processor:
         ]
 
     def _write(self, session: Session, results: Sequence[_Result]) -> ProcessCounts:
-        current = []
-        for result in results:  # claim: only items still as we read them
-            claimed = session.execute(
+        """The chunk's results in a few set-based statements, in the caller's transaction.
+
+        One UPDATE claims the items still as they were read (an item edited meanwhile stays
+        pending), the claimed items' old statements and evidence are deleted by primary key,
+        and the new ones are inserted many rows per statement (statement ids reserved first,
+        so evidence needs no RETURNING); a failure anywhere rolls the whole chunk back, so its
+        items stay pending and nothing is half-written.
+        """
+        if not results:
+            return ProcessCounts()
+        claimed = set(
+            session.scalars(
                 update(ItemRow)
                 .where(
-                    ItemRow.id == result.item.id, ItemRow.content_hash == result.item.content_hash
+                    ItemRow.id.in_([result.item.id for result in results]),
+                    ItemRow.content_hash
+                    == case(
+                        {result.item.id: result.item.content_hash for result in results},
+                        value=ItemRow.id,
+                    ),
                 )
                 .values(processed_key=self.key)
+                .returning(ItemRow.id)
+                .execution_options(synchronize_session=False)
             )
-            if cast("CursorResult[Any]", claimed).rowcount:
-                current.append(result)
-        ids = [result.item.id for result in current]
-        session.execute(delete(EvidenceRow).where(EvidenceRow.item_id.in_(ids)))
-        session.execute(delete(StatementRow).where(StatementRow.item_id.in_(ids)))
-        rows: list[tuple[_Result, StatementRow, list[Match], str]] = []
+        )
+        current = [result for result in results if result.item.id in claimed]
+        _delete_results(session, [result.item.id for result in current])
+        statements: list[dict[str, Any]] = []
+        owners: list[tuple[_Result, list[Match], str]] = []
         for result in current:
             item = result.item
             week = iso_week(item.created_at or item.fetched_at, self.tz)
             segment_key = json.dumps(item.segment or {}, sort_keys=True, ensure_ascii=False)
             author = author_key(item.author_hash, item.id)
             for statement, matches in result.statements:
-                statement_row = StatementRow(
-                    item_id=item.id,
-                    source_id=item.source_id,
-                    author_key=author,
-                    kind=statement.kind,
-                    text=statement.text,
-                    start=statement.start,
-                    end=statement.end,
-                    theme=statement.theme[:200],
-                    week=week,
-                    matched=bool(matches),
+                statements.append(
+                    {
+                        "item_id": item.id,
+                        "source_id": item.source_id,
+                        "author_key": author,
+                        "kind": statement.kind,
+                        "text": statement.text,
+                        "start": statement.start,
+                        "end": statement.end,
+                        "theme": statement.theme[:200],
+                        "week": week,
+                        "matched": bool(matches),
+                    }
                 )
-                rows.append((result, statement_row, matches, segment_key))
-        session.add_all([statement_row for _, statement_row, _, _ in rows])
-        session.flush()  # one multi-row INSERT ... RETURNING gives the statement ids
+                owners.append((result, matches, segment_key))
+        if not statements:
+            return ProcessCounts(items=len(current))
+        ids = reserve_ids(session, StatementRow.id, len(statements))
+        for statement_id, row in zip(ids, statements, strict=True):
+            row["id"] = statement_id
+        session.execute(insert(StatementRow), statements)
         evidence = [
-            EvidenceRow(
-                statement_id=statement_row.id,
-                item_id=result.item.id,
-                source_id=result.item.source_id,
-                author_key=statement_row.author_key,
-                persona_id=match.persona,
-                attribute_id=match.attribute,
-                kind=match.kind,
-                score=match.score,
-                persona_version=self.persona_version,
-                week=statement_row.week,
-                segment_key=segment_key,
+            {
+                "statement_id": statement_id,
+                "item_id": result.item.id,
+                "source_id": result.item.source_id,
+                "author_key": row["author_key"],
+                "persona_id": match.persona,
+                "attribute_id": match.attribute,
+                "kind": match.kind,
+                "score": match.score,
+                "persona_version": self.persona_version,
+                "week": row["week"],
+                "segment_key": segment_key,
+            }
+            for statement_id, row, (result, matches, segment_key) in zip(
+                ids, statements, owners, strict=True
             )
-            for result, statement_row, matches, segment_key in rows
             for match in matches
         ]
-        session.add_all(evidence)
-        return ProcessCounts(items=len(current), statements=len(rows), evidence=len(evidence))
+        if evidence:
+            session.execute(insert(EvidenceRow), evidence)
+        return ProcessCounts(items=len(current), statements=len(statements), evidence=len(evidence))
+
+
+def _delete_results(session: Session, item_ids: list[int]) -> None:
+    """The items' statements and evidence from an earlier processing, found by index probes
+    and deleted by primary key (none for items never processed: then nothing is written)."""
+    for model in (EvidenceRow, StatementRow):
+        found = [row.id for row in lookup(session, model.item_id, item_ids, [model.id])]
+        for start in range(0, len(found), 1000):
+            session.execute(delete(model).where(model.id.in_(found[start : start + 1000])))
 
 
 @dataclass(frozen=True)
@@ -207,6 +226,20 @@ class _Pending:
     fetched_at: datetime
     segment: dict[str, str]
     content_hash: str
+
+    COLUMNS: ClassVar[tuple[InstrumentedAttribute[Any], ...]] = (
+        ItemRow.id,
+        ItemRow.source_id,
+        ItemRow.author_hash,
+        ItemRow.title,
+        ItemRow.text,
+        ItemRow.prompt,
+        ItemRow.created_at,
+        ItemRow.fetched_at,
+        ItemRow.segment,
+        ItemRow.content_hash,
+    )
+    """The stored columns of the fields above, in their order."""
 
 
 @dataclass(frozen=True)

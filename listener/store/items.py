@@ -12,11 +12,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, and_, insert, or_, update
+from sqlalchemy.orm import Session
 
 from connectors.base import RawItem, SurveyRef
 from listener.store.models import ItemRow, SourceRow
+from listener.store.probe import probe
 from listener.store.storable import storable, storable_data, storable_or_none
 
 
@@ -49,10 +50,13 @@ def processed_key(extractor_version: str, personas_version: str) -> str:
 
 def pending(key: str) -> ColumnElement[bool]:
     """Items not yet processed under ``key``: new, edited, or scored by older NLP or personas.
-    Items whose text retention blanked are never pending: their statements stay as scored."""
+
+    Items whose text retention blanked are never pending: their statements stay as scored.
+    ``<`` or ``>`` rather than ``!=``: ranges an index on processed_key can serve.
+    """
+    column = ItemRow.processed_key
     return and_(
-        ItemRow.redacted_at.is_(None),
-        or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != key),
+        ItemRow.redacted_at.is_(None), or_(column.is_(None), column < key, column > key)
     )
 
 
@@ -131,14 +135,29 @@ def ingest_batch(
         item = _storable(raw)
         unique[storage_id(item.external_id)] = item  # a repeated id keeps the last version
     counts.unchanged += len(items) - len(unique)
-    existing = _existing(session, source.id, ItemRow.external_id, list(unique))
+    existing = {
+        row.external_id: row
+        for row in probe(
+            session,
+            source.id,
+            ItemRow.external_id,
+            list(unique),
+            ItemRow.id,
+            ItemRow.content_hash,
+            ItemRow.segment,
+            ItemRow.survey,
+        )
+    }
     prints = {
         external_id: _fingerprint(item)
         for external_id, item in unique.items()
         if external_id not in existing
     }
     wanted = [p for p in prints.values() if p is not None]
-    known = set(_existing(session, source.id, ItemRow.fingerprint, wanted))
+    known = {row.fingerprint for row in probe(session, source.id, ItemRow.fingerprint, wanted)}
+    added: list[dict[str, Any]] = []
+    edited: list[dict[str, Any]] = []
+    renamed: list[dict[str, Any]] = []
     for external_id, item in unique.items():
         digest = content_hash(item)
         segment = {**(segment_tags or {}), **dict(item.segment)}
@@ -151,53 +170,55 @@ def ingest_batch(
                     counts.duplicates += 1  # the same post under a new id
                     continue
                 known.add(print_)
-            session.add(
-                ItemRow(
-                    source_id=source.id,
-                    external_id=external_id,
-                    kind=item.kind,
-                    prompt=item.prompt,
-                    url=item.url,
-                    author_hash=author_hash(speaker(item)),
-                    title=item.title,
-                    text=item.text,
-                    created_at=item.created_at,
-                    fetched_at=now,
-                    segment=segment,
-                    content_hash=digest,
-                    fingerprint=print_,
-                    processed_key=None,
-                    survey=survey,
-                )
+            added.append(
+                {
+                    "source_id": source.id,
+                    "external_id": external_id,
+                    "kind": item.kind,
+                    "prompt": item.prompt,
+                    "url": item.url,
+                    "author_hash": author_hash(speaker(item)),
+                    "title": item.title,
+                    "text": item.text,
+                    "created_at": item.created_at,
+                    "fetched_at": now,
+                    "segment": segment,
+                    "content_hash": digest,
+                    "fingerprint": print_,
+                    "processed_key": None,
+                    "survey": survey,
+                }
             )
-            counts.added += 1
         elif row.content_hash != digest or row.segment != segment:
-            row.text, row.title, row.content_hash = item.text, item.title, digest
-            row.segment, row.url, row.prompt = segment, item.url, item.prompt
-            row.fingerprint = _fingerprint(item)
-            row.processed_key = None
-            row.survey = survey
-            counts.updated += 1
+            edited.append(
+                {
+                    "id": row.id,
+                    "text": item.text,
+                    "title": item.title,
+                    "content_hash": digest,
+                    "segment": segment,
+                    "url": item.url,
+                    "prompt": item.prompt,
+                    "fingerprint": _fingerprint(item),
+                    "processed_key": None,  # pending again
+                    "survey": survey,
+                }
+            )
         else:
             if row.survey != survey:  # a renamed form or question: no new NLP needed
-                row.survey = survey
+                renamed.append({"id": row.id, "survey": survey})
             counts.unchanged += 1
+    # Set-based: one multi-row INSERT per thousand new items, one executemany per kind of
+    # update; no ORM object per item.
+    if added:
+        session.execute(insert(ItemRow), added)
+    for changes in (edited, renamed):  # ORM bulk UPDATE by primary key (executemany)
+        if changes:
+            session.execute(update(ItemRow), changes)
+    counts.added += len(added)
+    counts.updated += len(edited)
     source.cursor = storable_data(dict(cursor)) if cursor is not None else None
     return counts
-
-
-def _existing(
-    session: Session, source_id: int, column: InstrumentedAttribute[Any], keys: list[Any]
-) -> dict[Any, ItemRow]:
-    """The source's items whose ``column`` is one of ``keys``, by that value."""
-    found: dict[Any, ItemRow] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = session.scalars(
-            select(ItemRow).where(ItemRow.source_id == source_id, column.in_(chunk))
-        )
-        found.update({getattr(row, column.key): row for row in rows})
-    return found
 
 
 def _fingerprint(item: RawItem) -> str | None:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -81,7 +82,16 @@ class ItemRow(Base):
     __tablename__ = "items"
     __table_args__ = (
         UniqueConstraint("source_id", "external_id"),
-        Index("ix_items_processed_key", "processed_key"),
+        # Pending items are found by index, in id order, however many are stored: the new and
+        # edited ones (processed_key NULL) in this partial index, those scored by older NLP or
+        # personas per key in (processed_key, id). See Processor.process_pending.
+        Index(
+            "ix_items_pending",
+            "id",
+            sqlite_where=text("processed_key IS NULL"),
+            postgresql_where=text("processed_key IS NULL"),
+        ),
+        Index("ix_items_processed_key_id", "processed_key", "id"),
         Index("ix_items_source_id_fingerprint", "source_id", "fingerprint"),
     )
 
