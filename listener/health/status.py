@@ -48,7 +48,7 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
         with store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
             counts = reports.per_source_counts(session, current_processed_key(config))
-            total = reports.totals(session)
+            total = reports.totals_of(counts)
             kept_aside = quarantine.counts_per_source(session)
             deliveries = unsettled(session)
             routes = route_status(session)

@@ -48,8 +48,12 @@ def processed_key(extractor_version: str, personas_version: str) -> str:
 
 
 def pending(key: str) -> ColumnElement[bool]:
-    """Items not yet processed under ``key``: new, edited, or scored by older NLP or personas."""
-    return or_(ItemRow.processed_key.is_(None), ItemRow.processed_key != key)
+    """Items not yet processed under ``key``: new, edited, or scored by older NLP or personas.
+
+    Written as two ranges rather than ``!= key`` so that the processed_key index finds the few
+    pending items among millions (`status` counts them) instead of reading every item."""
+    column = ItemRow.processed_key
+    return or_(column.is_(None), column < key, column > key)
 
 
 def storage_id(external_id: str) -> str:
