@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -58,39 +59,47 @@ def _rss_mb(pid: int) -> float:
 
 
 def _run_daemon(
-    sources: list[dict[str, Any]], seconds: float, database: str | None
-) -> list[tuple[float, float, float]]:
-    """(elapsed s, CPU s, RSS MB) samples of a daemon run with these sources."""
+    sources: list[dict[str, Any]],
+    seconds: float,
+    database: str | None,
+    code: Path,
+    requests: Callable[[], int],
+) -> list[tuple[float, float, float, int]]:
+    """(elapsed s, CPU s, RSS MB, requests served so far) samples of a daemon run with these
+    sources, on the code in the folder ``code``."""
     work = Path(tempfile.mkdtemp(prefix="bench-daemon-cpu-"))
     extra = {"database": database} if database else {}
     config = write_config(work, sources, **extra)
-    samples: list[tuple[float, float, float]] = []
+    samples: list[tuple[float, float, float, int]] = []
     with (work / "daemon.log").open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "listener", "--log-json", "run", "-c", str(config)],
             stdout=out,
             stderr=subprocess.STDOUT,
-            cwd=REPO,
+            cwd=code,  # `python -m` imports the listener of this folder
         )
         started = time.monotonic()
-        while (elapsed := time.monotonic() - started) < seconds:
-            samples.append((elapsed, _cpu_seconds(process.pid), _rss_mb(process.pid)))
-            time.sleep(5.0)
-        samples.append(
-            (time.monotonic() - started, _cpu_seconds(process.pid), _rss_mb(process.pid))
-        )
+        while True:
+            elapsed = time.monotonic() - started
+            samples.append((elapsed, _cpu_seconds(process.pid), _rss_mb(process.pid), requests()))
+            if elapsed >= seconds:
+                break
+            time.sleep(min(5.0, seconds - elapsed))
         process.send_signal(signal.SIGTERM)
-        code = process.wait(timeout=60)
-    if code != 0:
-        raise SystemExit(f"the daemon exited with {code}; see {work / 'daemon.log'}")
+        status = process.wait(timeout=60)
+    if status != 0:
+        raise SystemExit(f"the daemon exited with {status}; see {work / 'daemon.log'}")
     return samples
 
 
-def _steady(samples: list[tuple[float, float, float]], warmup: float) -> tuple[float, float, float]:
-    """(% of a core, RSS at the start of the steady state, RSS at the end)."""
+def _steady(
+    samples: list[tuple[float, float, float, int]], warmup: float
+) -> tuple[float, float, float, float]:
+    """(% of a core, RSS at the start of the steady state, RSS at the end, requests/s)."""
     steady = [s for s in samples if s[0] >= warmup] or samples[-2:]
-    (t0, cpu0, rss0), (t1, cpu1, rss1) = steady[0], steady[-1]
-    return 100.0 * (cpu1 - cpu0) / max(t1 - t0, 1e-9), rss0, rss1
+    (t0, cpu0, rss0, n0), (t1, cpu1, rss1, n1) = steady[0], steady[-1]
+    span = max(t1 - t0, 1e-9)
+    return 100.0 * (cpu1 - cpu0) / span, rss0, rss1, (n1 - n0) / span
 
 
 def main() -> int:
@@ -101,6 +110,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=45.0)
     parser.add_argument("--baseline-seconds", type=float, default=60.0)
     parser.add_argument("--database", default=None, help="default: SQLite in a temp folder")
+    parser.add_argument(
+        "--code", type=Path, default=REPO, help="run the listener of another checkout (a baseline)"
+    )
     args = parser.parse_args()
     routes = {
         f"/feed-{n}.xml": Reply(body=_feed(n), headers={"ETag": f'"feed-{n}-v1"'})
@@ -119,14 +131,22 @@ def main() -> int:
 
         polling = [feed(f"feed-{n}", f"/feed-{n}.xml", f"{args.every}s") for n in range(args.feeds)]
         load_before = os.getloadavg()[0]
-        samples = _run_daemon(polling, args.seconds, args.database)
-        polls = len(server.requests)
+
+        def served() -> int:
+            return len(server.requests)
+
+        samples = _run_daemon(polling, args.seconds, args.database, args.code, served)
+        polls = served()
         baseline = _run_daemon(
-            [feed("idle", "/feed-0.xml", "1h")], args.baseline_seconds, args.database
+            [feed("idle", "/feed-0.xml", "1h")],
+            args.baseline_seconds,
+            args.database,
+            args.code,
+            served,
         )
         load_after = os.getloadavg()[0]
-    percent, rss0, rss1 = _steady(samples, args.warmup)
-    idle, _, _ = _steady(baseline, min(args.warmup, args.baseline_seconds / 2))
+    percent, rss0, rss1, rate = _steady(samples, args.warmup)
+    idle, _, _, _ = _steady(baseline, min(args.warmup, args.baseline_seconds / 2))
     print(
         f"load average {load_before:.2f} before, {load_after:.2f} after, on {os.cpu_count()} CPUs"
     )
@@ -134,9 +154,11 @@ def main() -> int:
         f"{args.feeds} feeds every {args.every} s for {args.seconds:.0f} s: {polls} requests "
         f"({polls / args.seconds:.1f}/s)"
     )
+    print(f"code: {args.code}")
     print(
-        f"steady state (after {args.warmup:.0f} s): {percent:.2f} % of a core; idle daemon "
-        f"(one feed an hour): {idle:.2f} %; ratio {percent / max(idle, 0.01):.1f}×"
+        f"steady state (after {args.warmup:.0f} s, {rate:.2f} requests/s): {percent:.2f} % of a "
+        f"core, {10 * percent / max(rate, 1e-9):.1f} ms CPU per poll; idle daemon (one feed an "
+        f"hour): {idle:.2f} %"
     )
     print(f"resident memory: {rss0:.0f} MB at {args.warmup:.0f} s, {rss1:.0f} MB at the end")
     print(
