@@ -1,12 +1,12 @@
 """Steady-state CPU and memory of the daemon polling 20 unchanged feeds every 10 seconds.
 
     .venv/bin/python bench/bench_daemon_cpu.py [--seconds 120] [--feeds 20] [--every 10]
-        [--warmup 45] [--baseline-seconds 60] [--database URL]
+        [--warmup 60] [--baseline-seconds 90] [--database URL]
 
 The feeds are served by a loopback HTTP server (keep-alive, ETag): the first poll of each gets
 the feed, every later one a 304, as most polls of a real feed do. The daemon (`listener run`,
 a real process, SQLite in a temp folder unless ``--database``) runs ``--seconds``; its CPU time
-(utime + stime from /proc) and resident memory are sampled every 5 s. The first ``--warmup``
+(utime + stime from /proc) and resident memory are sampled every 5 s. The first ``--warmup`` (60)
 seconds (imports, the NLP loading for the first items) are left out of the steady state. Then,
 in the same run, the same daemon with one feed every hour for ``--baseline-seconds``: what the
 scheduler and the process cost doing nothing, for the ratio.
@@ -107,8 +107,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120.0)
     parser.add_argument("--feeds", type=int, default=20)
     parser.add_argument("--every", type=int, default=10)
-    parser.add_argument("--warmup", type=float, default=45.0)
-    parser.add_argument("--baseline-seconds", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=60.0)
+    parser.add_argument("--baseline-seconds", type=float, default=90.0)
     parser.add_argument("--database", default=None, help="default: SQLite in a temp folder")
     parser.add_argument(
         "--code", type=Path, default=REPO, help="run the listener of another checkout (a baseline)"
@@ -163,7 +163,7 @@ def main() -> int:
     print(f"resident memory: {rss0:.0f} MB at {args.warmup:.0f} s, {rss1:.0f} MB at the end")
     print(
         "  samples (s: CPU s, MB): "
-        + ", ".join(f"{t:.0f}: {c:.1f}, {r:.0f}" for t, c, r in samples)
+        + ", ".join(f"{t:.0f}: {c:.1f}, {r:.0f}" for t, c, r, _ in samples)
     )
     flat = rss1 - rss0 <= max(5.0, 0.05 * rss0)
     ok = percent < TARGET_PERCENT and flat

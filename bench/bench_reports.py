@@ -260,12 +260,20 @@ class DbClock:
 
 
 def _measure(clock: DbClock, work: Callable[[], Any], runs: int) -> tuple[float, float]:
+    """Median (wall, database) seconds; (inf, inf) when a statement hit --timeout."""
+    from sqlalchemy.exc import OperationalError
+
     walls: list[float] = []
     dbs: list[float] = []
     for _ in range(runs):
         clock.seconds = 0.0
         start = time.perf_counter()
-        work()
+        try:
+            work()
+        except OperationalError as exc:
+            if "statement timeout" not in str(exc):
+                raise
+            return float("inf"), float("inf")
         walls.append(time.perf_counter() - start)
         dbs.append(clock.seconds)
     return statistics.median(walls), statistics.median(dbs)
@@ -309,12 +317,13 @@ def _paths(config: Config, store: Store, now: datetime) -> dict[str, Callable[[]
 
 
 @contextmanager
-def _database(admin_url: str, keep: bool) -> Iterator[str]:
+def _database(admin_url: str, keep: bool, reuse: bool) -> Iterator[str]:
     admin = make_url(admin_url)
     plain = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(plain, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
+        if not reuse:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
     try:
         yield admin.set(database=DB_NAME).render_as_string(hide_password=False)
     finally:
@@ -323,24 +332,40 @@ def _database(admin_url: str, keep: bool) -> Iterator[str]:
                 conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
 
 
-def run_size(rows: int, admin_url: str, runs: int, keep: bool) -> dict[str, tuple[float, float]]:
+def run_size(
+    rows: int, admin_url: str, runs: int, keep: bool, reuse: bool = False, timeout: float = 0
+) -> dict[str, tuple[float, float]]:
     from listener.analysis import processed_key
 
     now = datetime.now(UTC)
-    with _database(admin_url, keep) as url, tempfile.TemporaryDirectory() as folder:
+    with _database(admin_url, keep, reuse) as url, tempfile.TemporaryDirectory() as folder:
         config = load_config(_write_config(Path(folder), url))
-        store = Store(url)
+        limited = url
+        if timeout:
+            limited = (
+                make_url(url)
+                .update_query_dict({"options": f"-c statement_timeout={int(timeout * 1000)}"})
+                .render_as_string(hide_password=False)
+            )
+        store = Store(limited)
         store.upgrade()
         nlp = config.service.nlp
         key = processed_key(nlp.model, nlp.semantic, config.personas.version)
         weeks = weeks_ending(shift(iso_week(now, config.tz), -1), WEEKS)
         shape = Shape(rows, weeks, key)
         plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-        loaded = _load(plain, shape)
-        print(
-            f"\n{rows:,} evidence rows ({shape.statements:,} statements, {shape.items:,} items):"
-            f" loaded, indexed and analysed in {loaded:.0f} s"
-        )
+        if reuse:
+            with psycopg.connect(plain) as conn:
+                row = conn.execute("SELECT count(*) FROM evidence").fetchone()
+            if row is None or row[0] != rows:
+                raise SystemExit(f"--reuse: {DB_NAME} does not hold {rows:,} evidence rows")
+            print(f"\n{rows:,} evidence rows: the database left by an earlier run (--keep)")
+        else:
+            loaded = _load(plain, shape)
+            print(
+                f"\n{rows:,} evidence rows ({shape.statements:,} statements, {shape.items:,}"
+                f" items): loaded, indexed and analysed in {loaded:.0f} s"
+            )
         clock = DbClock(store)
         results: dict[str, tuple[float, float]] = {}
         for name, work in _paths(config, store, now).items():
@@ -361,11 +386,18 @@ def main() -> int:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--keep", action="store_true", help="leave the last database behind")
+    parser.add_argument("--reuse", action="store_true", help="measure a database left by --keep")
+    parser.add_argument(
+        "--timeout", type=float, default=0, help="statement timeout (s); a path over it shows inf"
+    )
     args = parser.parse_args()
     sizes = [int(float(s)) for s in args.rows.split(",")]
 
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    by_size = {n: run_size(n, args.postgres_url, args.runs, args.keep) for n in sizes}
+    by_size = {
+        n: run_size(n, args.postgres_url, args.runs, args.keep, args.reuse, args.timeout)
+        for n in sizes
+    }
     if len(sizes) > 1:
         small, large = sizes[0], sizes[-1]
         print(f"\ngrowth of database time from {small:,} to {large:,} rows (×{large / small:.0f}):")
