@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from connectors.http import SharedSessions
 
 Cursor = Mapping[str, Any]
 """JSON-serialisable incremental state of one source (a feed's ETag, a last-seen id...)."""
@@ -126,6 +129,9 @@ class ConnectorContext:
     stopping: Callable[[], bool] = field(default=lambda: False)
     """True once the daemon is stopping: connectors with many requests per fetch check it
     between them and end early (what they yielded so far is kept)."""
+    sessions: SharedSessions | None = None
+    """HTTP connections kept across polls (the daemon's); None: each run opens and closes its
+    own."""
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the config, relative to the config file's folder."""

@@ -42,8 +42,10 @@ __all__ = [
     "HttpClient",
     "HttpConnector",
     "HttpResponse",
+    "HttpSession",
     "HttpStatusError",
     "NetworkConfig",
+    "SharedSessions",
     "parse_retry_after",
     "safe_url",
 ]
@@ -77,8 +79,66 @@ class _TooLarge(Exception):
     pass
 
 
+class HttpSession:
+    """What a client keeps between requests: the httpx client, its connection pool (keep-alive)
+    and the guarded transport. Building them costs most of a 304 poll's CPU, so the daemon keeps
+    one per source across polls (``SharedSessions``); settings that vary per poll (deadline,
+    size cap, retries) stay with ``HttpClient``."""
+
+    def __init__(self, user_agent: str, allow_private_networks: bool) -> None:
+        # The transport sees the current request through ``call`` alone, not through a client:
+        # no reference cycle, so a closed session is freed at once, not by GC.
+        self.call = call = threading.local()
+        transport = GuardedTransport(
+            lambda: getattr(call, "deadline", None), allow_private=allow_private_networks
+        )
+        transport.direct_backend.shown = lambda: getattr(call, "target", ("", False))
+        self.client = httpx.Client(
+            # Only what Inflater can bound: no br/zstd even when those packages are installed.
+            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+            follow_redirects=True,
+            max_redirects=10,
+            transport=transport,
+            trust_env=False,  # proxies from the environment: GuardedTransport; no ~/.netrc
+            event_hooks={"request": [_request_hook(call, transport, allow_private_networks)]},
+        )
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class SharedSessions:
+    """One ``HttpSession`` per source for the life of a process, closed on shutdown.
+
+    A source's polls run one at a time (one scheduler job each), so a session is never used by
+    two threads at once. A source whose user agent or network policy changed gets a new one.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sessions: dict[str, tuple[tuple[str, bool], HttpSession]] = {}
+
+    def get(self, source: str, user_agent: str, allow_private_networks: bool) -> HttpSession:
+        settings = (user_agent, allow_private_networks)
+        with self._lock:
+            known = self._sessions.get(source)
+            if known is not None and known[0] == settings:
+                return known[1]
+            if known is not None:
+                known[1].close()
+            session = HttpSession(user_agent, allow_private_networks)
+            self._sessions[source] = (settings, session)
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for _, session in sessions:
+            session.close()
+
+
 class HttpClient:
-    """A small, polite HTTP GET client shared by connectors (one per connector instance)."""
+    """A small, polite HTTP GET client shared by connectors (one per connector run)."""
 
     def __init__(
         self,
@@ -92,8 +152,10 @@ class HttpClient:
         sleep: Callable[[float], None] | None = None,
         jitter: Callable[[float], float] | None = None,
         allow_private_networks: bool = False,
+        session: HttpSession | None = None,
     ) -> None:
-        """``timeout`` is the deadline of each request attempt: connect, headers and body."""
+        """``timeout`` is the deadline of each request attempt: connect, headers and body.
+        ``session``: connections to reuse (kept by ``SharedSessions``), else the client's own."""
         if timeout <= 0:
             raise ValueError("timeout must be positive")
         if max_bytes <= 0:
@@ -107,23 +169,10 @@ class HttpClient:
         self._sleep = sleep or (lambda seconds: time.sleep(seconds))
         self._jitter = jitter or (lambda cap: random.uniform(0.0, cap))
         self.allow_private_networks = allow_private_networks
-        # The transport sees the current request through ``call`` alone, not through self: no
-        # reference cycle, so a closed client (and its TLS context) is freed at once, not by GC.
-        self._call = call = threading.local()
-        self._transport = GuardedTransport(
-            lambda: getattr(call, "deadline", None), allow_private=allow_private_networks
-        )
-        self._transport.direct_backend.shown = lambda: getattr(call, "target", ("", False))
-        self._client = httpx.Client(
-            # Only what Inflater can bound: no br/zstd even when those packages are installed.
-            headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-            timeout=httpx.Timeout(timeout),
-            follow_redirects=True,
-            max_redirects=10,
-            transport=self._transport,
-            trust_env=False,  # proxies from the environment: GuardedTransport; no ~/.netrc
-            event_hooks={"request": [_request_hook(call, self._transport, allow_private_networks)]},
-        )
+        self._owned = session is None
+        self._session = session or HttpSession(user_agent, allow_private_networks)
+        self._call = self._session.call
+        self._client = self._session.client
 
     def __enter__(self) -> HttpClient:
         return self
@@ -137,7 +186,9 @@ class HttpClient:
         self.close()
 
     def close(self) -> None:
-        self._client.close()
+        """Close the client's own connections; a shared session stays open for the next poll."""
+        if self._owned:
+            self._session.close()
 
     def backoff_delay(self, attempt: int) -> float:
         """Full jitter: uniform in [0, base * 2**attempt] (attempt counts from 0)."""
@@ -210,7 +261,11 @@ class HttpClient:
         self._call.deadline = time.monotonic() + self.timeout
         try:
             with self._client.stream(
-                "GET", url, headers=dict(headers or {}), params=dict(params or {})
+                "GET",
+                url,
+                headers=dict(headers or {}),
+                params=dict(params or {}),
+                timeout=httpx.Timeout(self.timeout),
             ) as response:
                 status = response.status_code
                 if status == 304 or 200 <= status < 300:
@@ -340,9 +395,16 @@ class HttpConnector(Generic[ConfigT]):
     def _client(self, **settings: Any) -> contextlib.AbstractContextManager[HttpClient]:
         if self._http is not None:
             return contextlib.nullcontext(self._http)
+        shared = self.context.sessions
+        private = self.config.allow_private_networks
         return HttpClient(
             self.context.user_agent,
             sleep=self.context.sleep,
-            allow_private_networks=self.config.allow_private_networks,
+            allow_private_networks=private,
+            session=(
+                shared.get(self.context.source_name, self.context.user_agent, private)
+                if shared is not None
+                else None
+            ),
             **settings,
         )

@@ -13,6 +13,9 @@ network backend, so the pool is built here and put under httpx's own transport.
 
 from __future__ import annotations
 
+import functools
+import ssl
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -128,6 +131,13 @@ class GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process (certifi's roots), built when the first https connection
+    needs it: building one costs more CPU than a whole 304 poll over plain http."""
+    return httpx.create_ssl_context()
+
+
 class _PoolTransport(httpx.HTTPTransport):
     """httpx's transport (request/response mapping, exception translation) over our pool."""
 
@@ -141,11 +151,11 @@ class GuardedTransport(httpx.BaseTransport):
     (``https_proxy``, ``no_proxy``...) through a deadline-only one."""
 
     def __init__(self, deadline: Deadline, *, allow_private: bool) -> None:
-        context = httpx.create_ssl_context()
         self.direct_backend = GuardedBackend(deadline, allow_private=allow_private)
-        self._direct = _PoolTransport(
-            httpcore.ConnectionPool(ssl_context=context, network_backend=self.direct_backend)
-        )
+        # http:// needs no TLS context: the https pool (and the context) are built on first use.
+        self._direct = _PoolTransport(httpcore.ConnectionPool(network_backend=self.direct_backend))
+        self._direct_tls: _PoolTransport | None = None
+        self._lock = threading.Lock()
         proxies = urllib.request.getproxies()
         self._proxied: dict[str, _PoolTransport] = {}
         proxy_backend = GuardedBackend(deadline, allow_private=True, vetting=False)
@@ -161,10 +171,20 @@ class GuardedTransport(httpx.BaseTransport):
                         target=proxy.raw_path,
                     ),
                     proxy_auth=(proxy.username, proxy.password) if proxy.username else None,
-                    ssl_context=context,
+                    ssl_context=tls_context(),
                     network_backend=proxy_backend,
                 )
                 self._proxied[scheme] = _PoolTransport(pool)
+
+    def _tls(self) -> _PoolTransport:
+        with self._lock:
+            if self._direct_tls is None:
+                self._direct_tls = _PoolTransport(
+                    httpcore.ConnectionPool(
+                        ssl_context=tls_context(), network_backend=self.direct_backend
+                    )
+                )
+            return self._direct_tls
 
     def proxied(self, url: httpx.URL) -> bool:
         return url.scheme in self._proxied and not urllib.request.proxy_bypass(url.host)
@@ -172,9 +192,13 @@ class GuardedTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self.proxied(request.url):
             return self._proxied[request.url.scheme].handle_request(request)
+        if request.url.scheme == "https":
+            return self._tls().handle_request(request)
         return self._direct.handle_request(request)
 
     def close(self) -> None:
         self._direct.close()
+        if self._direct_tls is not None:
+            self._direct_tls.close()
         for transport in self._proxied.values():
             transport.close()

@@ -220,7 +220,7 @@ class Daemon:
                     lambda: HealthServer(
                         health.host,
                         health.port,
-                        status=lambda: collect_status(self.service),
+                        status=lambda: collect_status(self.service.config, self.service.store),
                         alive=lambda: self.scheduler.running and not self.stop.is_set(),
                         receiver=shared,
                     ),

@@ -11,9 +11,6 @@ import sys
 from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
-
-from listener.dberrors import database_error, describe
 from listener.secrets import MASK, is_secret_name, mask_data
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -36,6 +33,10 @@ def scrub_database_errors(
     DETAIL (customer text): such an error is logged as its class, SQLSTATE, statement shape and
     our frames instead (listener.dberrors)."""
     exc_info = event.get("exc_info")
+    if not exc_info or "sqlalchemy" not in sys.modules:
+        return event  # no exception, or none that can be a database error
+    from listener.dberrors import database_error, describe
+
     if exc_info is True:
         exc_info = sys.exc_info()
     error = exc_info[1] if isinstance(exc_info, tuple) else exc_info
@@ -47,6 +48,8 @@ def scrub_database_errors(
 
 
 def configure(level: str = "info", json_output: bool | None = None) -> None:
+    import structlog  # here, not at the top: `listener --help` needs no logging library
+
     if json_output is None:
         json_output = not sys.stderr.isatty()
     shared: list[Any] = [
@@ -94,4 +97,6 @@ def _identity(
 
 
 def get_logger(name: str) -> Any:
+    import structlog
+
     return structlog.get_logger(name)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.base import ConnectorContext, ConnectorError
+from connectors.http import SharedSessions
 from connectors.registry import REGISTRY
 from listener import dberrors
 from listener.config import Config, Source
@@ -79,12 +80,15 @@ def run_source(
     source: Source,
     stop: threading.Event | None = None,
     now: datetime | None = None,
+    sessions: SharedSessions | None = None,
 ) -> SourceRun:
+    """Fetch one source and store what it yields. ``sessions``: HTTP connections to keep across
+    runs (the Service's), so a poll every few seconds reuses its keep-alive connection."""
     now = now or datetime.now(UTC)
     run = SourceRun(source.name, "ok")
     try:
         with store.exclusive(f"source-{source.name}"):
-            return _run(store, config, source, stop, now, run)
+            return _run(store, config, source, stop, now, run, sessions)
     except SQLAlchemyError as exc:
         return _database_failed(store, config, source, run, exc, now)
 
@@ -122,6 +126,7 @@ def _run(
     stop: threading.Event | None,
     now: datetime,
     run: SourceRun,
+    sessions: SharedSessions | None = None,
 ) -> SourceRun:
     with store.session() as session:
         row = source_state.get_or_create(
@@ -141,6 +146,7 @@ def _run(
         user_agent=USER_AGENT,
         sleep=_stoppable_sleep(stop),
         stopping=stop.is_set if stop is not None else (lambda: False),
+        sessions=sessions,
     )
     connector = REGISTRY[source.spec.type](source.connector, context)
     pseudonyms = pseudonymiser(config)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
+from connectors.http import SharedSessions
 from listener.alerts.record import due_weeks, evaluate_week
 from listener.alerts.send import send_alerts
 from listener.config import Config
@@ -31,6 +32,8 @@ class Service:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.store = Store(config.database_url)
+        self.sessions = SharedSessions()
+        """HTTP connections kept across polls, closed with the service."""
 
     @cached_property
     def processor(self) -> Processor:
@@ -62,7 +65,8 @@ class Service:
         privacy_state.ensure(self.store, self.pseudonyms)
 
     def fetch(self, name: str, stop: threading.Event | None = None) -> SourceRun:
-        return run_source(self.store, self.config, self.config.source(name), stop)
+        source = self.config.source(name)
+        return run_source(self.store, self.config, source, stop, sessions=self.sessions)
 
     def process(
         self,
@@ -101,6 +105,7 @@ class Service:
         return run_digest(self.store, self.config, now)
 
     def close(self) -> None:
+        self.sessions.close()
         self.store.dispose()
 
 

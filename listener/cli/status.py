@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from listener.cli.common import config_option, echo, errors_to_exit, load, make_service
+from listener.cli.common import config_option, echo, errors_to_exit, load
 from listener.cli.table import format_table
 
 
@@ -19,10 +19,15 @@ from listener.cli.table import format_table
 def status(ctx: click.Context, config_path: Path | None, as_json: bool) -> None:
     """Per source: health, last fetch, counts."""
     from listener.health.status import collect_status
+    from listener.store.db import Store  # not the Service: it would import spaCy
 
     with errors_to_exit():
-        service = make_service(load(ctx, config_path))
-        data = collect_status(service)
+        config = load(ctx, config_path)
+        store = Store(config.database_url)
+        try:
+            data = collect_status(config, store)
+        finally:
+            store.dispose()
         echo(json.dumps(data, indent=2) if as_json else format_status(data))
 
 

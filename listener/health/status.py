@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from listener.config import Config
 from listener.delivery.claims import unsettled
 from listener.secrets import mask_data
-from listener.service import Service
 from listener.store import quarantine, reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
 from listener.store.models import SourceRow
 from listener.store.webhooks import route_status
+
+if TYPE_CHECKING:
+    from listener.store.db import Store
 
 
 def current_processed_key(config: Config) -> str:
@@ -30,10 +32,11 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def collect_status(service: Service) -> dict[str, Any]:
-    config = service.config
-    revision = current_revision(service.store.engine)
-    base: dict[str, Any] = {"database": safe_url(service.store.engine), "schema": revision}
+def collect_status(config: Config, store: Store) -> dict[str, Any]:
+    """Takes the store, not the Service: the service imports the NLP and the scheduler, which
+    `listener status` never needs (it must start fast)."""
+    revision = current_revision(store.engine)
+    base: dict[str, Any] = {"database": safe_url(store.engine), "schema": revision}
     if revision != head_revision():
         rows: dict[str, SourceRow] = {}
         counts: dict[int, reports.SourceCounts] = {}
@@ -42,10 +45,10 @@ def collect_status(service: Service) -> dict[str, Any]:
         deliveries: list[dict[str, Any]] = []
         routes: list[dict[str, Any]] = []
     else:
-        with service.store.session() as session:
+        with store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
             counts = reports.per_source_counts(session, current_processed_key(config))
-            total = reports.totals(session)
+            total = reports.totals_of(counts)
             kept_aside = quarantine.counts_per_source(session)
             deliveries = unsettled(session)
             routes = route_status(session)

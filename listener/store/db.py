@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import fcntl
 import threading
 import zlib
@@ -9,13 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +20,9 @@ from sqlalchemy.pool import NullPool
 
 from listener.dburl import database_url_problem
 from listener.errors import ConfigError, ListenerError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _MEMORY_LOCKS: dict[str, threading.Lock] = {}
@@ -73,6 +73,8 @@ def safe_url(engine: Engine) -> str:
 
 
 def _alembic_config(engine: Engine | None = None) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig  # alembic only when migrating
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -82,6 +84,8 @@ def _alembic_config(engine: Engine | None = None) -> AlembicConfig:
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
     """Bring the schema to the newest migration. Returns (before, after) revisions."""
+    from alembic import command
+
     before = current_revision(engine)
     try:
         command.upgrade(_alembic_config(engine), "head")
@@ -97,20 +101,60 @@ def _unreachable(engine: Engine, exc: OperationalError) -> ListenerError:
     )
 
 
+VERSION_TABLE = "alembic_version"
+
+
 def current_revision(engine: Engine) -> str | None:
+    """The schema's revision, read from Alembic's version table without importing Alembic
+    (its dialect modules cost `listener status` a few hundred milliseconds)."""
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            if not inspect(connection).has_table(VERSION_TABLE):
+                return None
+            rows = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
     except OperationalError as exc:
         raise _unreachable(engine, exc) from exc
+    if len(rows) > 1:
+        raise ListenerError(
+            f"the database has {len(rows)} schema revisions at once",
+            hint="the migrations branched: run `listener db upgrade` from one version",
+        )
+    return str(rows[0][0]) if rows else None
 
 
 @lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The newest migration shipped with this code (read once: it cannot change while running)."""
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest migration shipped with this code (read once: it cannot change while running):
+    the one revision no other names as its ``down_revision``, read from the files' text (a test
+    checks it equals Alembic's own answer)."""
+    revisions: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        found = _assignments(path.read_text(encoding="utf-8"))
+        if "revision" in found:
+            revisions[str(found["revision"])] = found.get("down_revision")
+    downs = {down for down in revisions.values() if down is not None}
+    heads = [revision for revision in revisions if revision not in downs]
+    if len(heads) != 1:
+        raise ListenerError(f"the shipped migrations have {len(heads)} heads: {sorted(heads)}")
+    return heads[0]
+
+
+def _assignments(source: str) -> dict[str, str | None]:
+    """Module-level ``revision = "..."`` and ``down_revision = ...`` of a migration file."""
+    out: dict[str, str | None] = {}
+    for node in ast.parse(source).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else None
+        if isinstance(node, ast.AnnAssign):
+            target = node.target
+        value = getattr(node, "value", None)
+        if (
+            isinstance(target, ast.Name)
+            and target.id in ("revision", "down_revision")
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str | None)
+        ):
+            out[target.id] = value.value
+    return out
 
 
 def require_current_schema(engine: Engine) -> None:

@@ -55,9 +55,7 @@ def pending(key: str) -> ColumnElement[bool]:
     ``<`` or ``>`` rather than ``!=``: ranges an index on processed_key can serve.
     """
     column = ItemRow.processed_key
-    return and_(
-        ItemRow.redacted_at.is_(None), or_(column.is_(None), column < key, column > key)
-    )
+    return and_(ItemRow.redacted_at.is_(None), or_(column.is_(None), column < key, column > key))
 
 
 def storage_id(external_id: str) -> str:

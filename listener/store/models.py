@@ -93,6 +93,7 @@ class ItemRow(Base):
         ),
         Index("ix_items_processed_key_id", "processed_key", "id"),
         Index("ix_items_source_id_fingerprint", "source_id", "fingerprint"),
+        Index("ix_items_source_id_created_at", "source_id", "created_at"),  # status: newest
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -124,7 +125,10 @@ class ItemRow(Base):
 
 class StatementRow(Base):
     __tablename__ = "statements"
-    __table_args__ = (Index("ix_statements_week_source_id", "week", "source_id"),)
+    __table_args__ = (
+        Index("ix_statements_week_source_id", "week", "source_id"),
+        Index("ix_statements_source_id", "source_id"),  # status: counts per source
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
@@ -147,6 +151,9 @@ class EvidenceRow(Base):
     __table_args__ = (
         UniqueConstraint("statement_id", "persona_id", "attribute_id"),
         Index("ix_evidence_week_persona_attribute", "week", "persona_id", "attribute_id"),
+        Index("ix_evidence_source_id", "source_id"),  # status: counts per source
+        # quotes: an attribute's strongest evidence of a week, read from the index in order
+        Index("ix_evidence_quotes", "persona_id", "attribute_id", "week", "score", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

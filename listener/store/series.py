@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import String, column, func, literal, select, true, tuple_, values
 from sqlalchemy.orm import Session
 
 from listener.store.models import EvidenceRow, ItemRow, SourceRow, SourceWeekRow, StatementRow
@@ -193,31 +193,17 @@ class QuoteRow:
 def attribute_quotes(
     session: Session, cells: Sequence[tuple[str, str]], weeks: Sequence[str], limit: int
 ) -> dict[tuple[str, str], list[QuoteRow]]:
-    """The strongest, newest quotes of several attributes in one query (a per-attribute limit
-    by window function: the work grows with the quotes shown, not with the evidence held)."""
-    if not cells or limit <= 0:
+    """The strongest quotes of several attributes over ``weeks`` (score, then newest first),
+    ``limit * 4`` candidates each, in one query.
+
+    The query takes each (attribute, week)'s strongest rows straight from the quotes index
+    (``ix_evidence_quotes``), so the work grows with the quotes asked for, not with the evidence
+    held; the per-attribute candidates are the strongest of those, merged here.
+    """
+    if not cells or limit <= 0 or not weeks:
         return {}
-    e = EvidenceRow
-    personas = sorted({p for p, _ in cells})
-    attributes = sorted({a for _, a in cells})
-    ranked = (
-        select(
-            e.persona_id,
-            e.attribute_id,
-            e.statement_id,
-            e.item_id,
-            e.score,
-            e.week,
-            func.row_number()
-            .over(
-                partition_by=(e.persona_id, e.attribute_id),
-                order_by=(e.score.desc(), e.id.desc()),
-            )
-            .label("rank"),
-        )
-        .where(e.week.in_(weeks), e.persona_id.in_(personas), e.attribute_id.in_(attributes))
-        .subquery()
-    )
+    keep = limit * 4
+    ranked = _strongest_per_week(session, sorted(set(cells)), sorted(set(weeks)), keep)
     query = (
         select(
             ranked.c.persona_id,
@@ -233,20 +219,71 @@ def attribute_quotes(
             ranked.c.item_id,
             ranked.c.week,
             ItemRow.survey,
+            ranked.c.id,
         )
         .join(StatementRow, StatementRow.id == ranked.c.statement_id)
         .join(ItemRow, ItemRow.id == ranked.c.item_id)
         .join(SourceRow, SourceRow.id == ItemRow.source_id)
-        .where(ranked.c.rank <= limit * 4)
-        .order_by(ranked.c.persona_id, ranked.c.attribute_id, ranked.c.rank)
     )
-    wanted = set(cells)
-    out: dict[tuple[str, str], list[QuoteRow]] = {}
+    found: dict[tuple[str, str], list[tuple[float, int, QuoteRow]]] = {}
     for row in session.execute(query):
-        key = (row[0], row[1])
-        if key in wanted:
-            out.setdefault(key, []).append(QuoteRow(*row))
-    return out
+        found.setdefault((row[0], row[1]), []).append((row[9], row[13], QuoteRow(*row[:13])))
+    return {
+        cell: [quote for _, _, quote in sorted(rows, key=lambda r: (-r[0], -r[1]))[:keep]]
+        for cell, rows in found.items()
+    }
+
+
+def _strongest_per_week(
+    session: Session, cells: list[tuple[str, str]], weeks: list[str], keep: int
+) -> Any:
+    """Up to ``keep`` evidence rows per (persona, attribute, week), strongest and newest first.
+
+    PostgreSQL: a LATERAL probe of the quotes index per (cell, week), each stopping after
+    ``keep`` rows. SQLite has no LATERAL: a window function over the same index's order (a
+    local file, where reading the window's index entries is cheap)."""
+    e = EvidenceRow
+    columns = (e.id, e.persona_id, e.attribute_id, e.statement_id, e.item_id, e.score, e.week)
+    strongest = (e.score.desc(), e.id.desc())
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = (
+            values(
+                column("persona_id", String),
+                column("attribute_id", String),
+                column("week", String),
+                name="wanted",
+            )
+            .data([(p, a, w) for p, a in cells for w in weeks])
+            .alias("wanted")
+        )
+        probe = (
+            select(*columns)
+            .where(
+                e.persona_id == wanted.c.persona_id,
+                e.attribute_id == wanted.c.attribute_id,
+                e.week == wanted.c.week,
+            )
+            .order_by(*strongest)
+            .limit(keep)
+            .lateral("strongest")
+        )
+        return select(probe).select_from(wanted).join(probe, true()).subquery("ranked")
+    rank = func.row_number().over(
+        partition_by=(e.persona_id, e.attribute_id, e.week), order_by=strongest
+    )
+    personas = sorted({p for p, _ in cells})
+    attributes = sorted({a for _, a in cells})
+    windowed = (
+        select(*columns, rank.label("rank"))
+        .where(e.persona_id.in_(personas), e.attribute_id.in_(attributes), e.week.in_(weeks))
+        .subquery("windowed")
+    )
+    wanted_pairs = tuple_(windowed.c.persona_id, windowed.c.attribute_id).in_(cells)
+    return (
+        select(*(windowed.c[c.key] for c in columns))
+        .where(windowed.c.rank <= keep, wanted_pairs)
+        .subquery("ranked")
+    )
 
 
 def theme_quotes(
