@@ -4,7 +4,10 @@ Each batch and the cursor after it are committed together, so a crash or a stop 
 loses nothing and repeats nothing; a failure is recorded on the source, never raised to the caller,
 so one broken source cannot stop the others. One run of a source at a time, across processes (a
 daemon beside a `run --once`): the second waits for the first and continues from its cursor. A
-database failure (a lost connection) asks for a retry soon: the source may be half-ingested.
+database failure asks for a retry soon: the source may be half-ingested (a lost connection
+sooner still, and it is logged once per outage, not once per source). Under a lease (the daemon
+beside other instances, listener.store.leases) every batch renews it in its own transaction: an
+instance whose lease was taken over stops without committing.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from connectors.base import ConnectorContext, ConnectorError
 from connectors.registry import REGISTRY
 from listener import dberrors
 from listener.config import Config, Source
+from listener.instance import INSTANCE_ID
 from listener.logging import get_logger
+from listener.outage import OUTAGE
 from listener.schedule import next_run
 from listener.secrets import mask
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
+from listener.store.leases import Lease, LostLease, hold
 from listener.store.models import SourceRow
 from listener.store.quarantine import store_rejects
 from listener.weeks import iso_week
@@ -35,6 +41,8 @@ log = get_logger("listener.runner")
 USER_AGENT = "listener/0.1 (customer-feedback listener)"
 RETRY_SOON_SECONDS = 60.0
 """After a database error, when the daemon tries the source again (not a whole interval)."""
+DISCONNECT_RETRY_SECONDS = 5.0
+"""After a lost connection (a server restart, a terminated backend): sooner, as it is no bug."""
 
 
 @dataclass
@@ -77,12 +85,18 @@ def run_source(
     source: Source,
     stop: threading.Event | None = None,
     now: datetime | None = None,
+    lease: Lease | None = None,
 ) -> SourceRun:
+    """Run the source now. ``lease``: the daemon holds the source's lease and every batch must
+    renew it (another instance may have taken it over); `run --once` runs without one."""
     now = now or datetime.now(UTC)
     run = SourceRun(source.name, "ok")
     try:
         with store.exclusive(f"source-{source.name}"):
-            return _run(store, config, source, stop, now, run)
+            return _run(store, config, source, stop, now, run, lease)
+    except LostLease:
+        log.warning("source lease lost; another instance continues", source=source.name)
+        return SourceRun(source.name, "skipped", run.counts, run.batches, "lease lost")
     except SQLAlchemyError as exc:
         return _database_failed(store, config, source, run, exc, now)
 
@@ -97,10 +111,16 @@ def _database_failed(
 ) -> SourceRun:
     """The database failed mid-run: log what failed (never the data), record it if the database
     lets us, and ask for a retry soon rather than after a whole interval."""
-    log.error("database error", source=source.name, **dberrors.describe(exc))
-    run.status, run.retry_in = "failed", RETRY_SOON_SECONDS
+    retry = RETRY_SOON_SECONDS
+    if dberrors.is_disconnect(exc):
+        OUTAGE.lost(exc)  # logged once for the whole outage
+        retry = DISCONNECT_RETRY_SECONDS
+        log.info("source interrupted by the database", source=source.name, batches=run.batches)
+    else:
+        log.error("database error", source=source.name, **dberrors.describe(exc))
+    run.status, run.retry_in = "failed", retry
     run.error = f"{dberrors.summary(exc)} after {run.batches} stored batches; retried soon"
-    soon = now + timedelta(seconds=RETRY_SOON_SECONDS)
+    soon = now + timedelta(seconds=retry)
     try:
         with store.session() as session:
             row = source_state.get_or_create(session, source.name, source.spec.type)
@@ -120,6 +140,7 @@ def _run(
     stop: threading.Event | None,
     now: datetime,
     run: SourceRun,
+    lease: Lease | None = None,
 ) -> SourceRun:
     with store.session() as session:
         row = source_state.get_or_create(
@@ -129,9 +150,12 @@ def _run(
         week = iso_week(now, config.tz)
         if not gate.open:
             source_state.record_week(session, row.id, week, "skipped")
+            # not due again before its schedule (or backoff) says: skipped once per interval
+            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at)
             log.info("source skipped", source=source.name, reason=gate.reason)
             return SourceRun(source.name, "skipped", error=gate.reason)
         source_state.record_attempt(row, now)
+        row.last_run_by = lease.owner if lease is not None else INSTANCE_ID
         cursor, source_id = row.cursor, row.id
     context = ConnectorContext(
         source_name=source.name,
@@ -158,6 +182,8 @@ def _run(
         try:
             for batch in batches:
                 with store.session() as session:
+                    if lease is not None:
+                        hold(session, source_id, lease, datetime.now(UTC))
                     row = session.get_one(SourceRow, source_id)
                     counts = ingest_batch(
                         session, row, batch.items, batch.cursor, source.spec.segment
@@ -172,8 +198,8 @@ def _run(
             close = getattr(batches, "close", None)
             if close is not None:
                 close()
-    except SQLAlchemyError:
-        raise  # run_source records it (and asks for a retry soon)
+    except (SQLAlchemyError, LostLease):
+        raise  # run_source records it (and asks for a retry soon), or leaves it to the new holder
     except ConnectorError as exc:
         if stop is not None and stop.is_set():
             return _stopped(run)

@@ -16,6 +16,7 @@ from listener.logging import get_logger
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
 from listener.store.db import Store
+from listener.store.leases import Lease
 from listener.weeks import iso_week, shift, weeks_ending
 
 log = get_logger("listener.service")
@@ -49,8 +50,10 @@ class Service:
         if before != after:
             log.info("database upgraded", before=before, after=after)
 
-    def fetch(self, name: str, stop: threading.Event | None = None) -> SourceRun:
-        return run_source(self.store, self.config, self.config.source(name), stop)
+    def fetch(
+        self, name: str, stop: threading.Event | None = None, lease: Lease | None = None
+    ) -> SourceRun:
+        return run_source(self.store, self.config, self.config.source(name), stop, lease=lease)
 
     def process(
         self,
