@@ -50,12 +50,14 @@ def worker_count(service: Service) -> int:
 
 
 class Daemon:
-    def __init__(self, service: Service, max_workers: int | None = None) -> None:
+    def __init__(
+        self, service: Service, max_workers: int | None = None, instance: str = INSTANCE_ID
+    ) -> None:
         self.service = service
         self.stop = threading.Event()
         self.started_at = datetime.now(UTC)
         config = service.config.service.leases
-        self.lease = leases.Lease(INSTANCE_ID, timedelta(seconds=config.duration_seconds))
+        self.lease = leases.Lease(instance, timedelta(seconds=config.duration_seconds))
         self.poll_seconds = config.poll_seconds
         self._enabled = [s.name for s in service.config.sources if s.spec.enabled]
         self._running: set[str] = set()
@@ -243,7 +245,9 @@ class Daemon:
         self.scheduler.start()
         self._lease_thread = threading.Thread(target=self._lease_loop, name="leases", daemon=True)
         self._lease_thread.start()
-        log.info("listener started", sources=len(self.service.config.sources), instance=INSTANCE_ID)
+        log.info(
+            "listener started", sources=len(self.service.config.sources), instance=self.lease.owner
+        )
         while not self.stop.wait(1.0):
             pass
         log.info("stopping")
