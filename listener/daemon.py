@@ -12,6 +12,7 @@ backoff, logged once when it goes and once when it is back.
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
 import time
@@ -61,6 +62,7 @@ class Daemon:
         self.poll_seconds = config.poll_seconds
         self._enabled = [s.name for s in service.config.sources if s.spec.enabled]
         self._running: set[str] = set()
+        self._runs = itertools.count(1)
         self._first_pass_done = False
         self._lease_thread: threading.Thread | None = None
         self.scheduler = BackgroundScheduler(
@@ -131,12 +133,13 @@ class Daemon:
         for name in taken:
             with self._busy_lock:
                 self._running.add(name)
+            # an id per run: the previous run of this source may still be processing in its
+            # thread after giving the lease back, and one job id runs one at a time
             self.scheduler.add_job(
                 self._guarded(self._source_job),
                 args=[name],
-                id=f"source:{name}",
+                id=f"source:{name}:{next(self._runs)}",
                 name=name,
-                replace_existing=True,
             )
         return self.poll_seconds
 
@@ -176,6 +179,9 @@ class Daemon:
         try:
             # a retry after a database error is due at its stored next_run_at (runner)
             self.service.fetch(name, self.stop, self.lease)
+        finally:
+            self._release(name)  # the processing below is everyone's, not this source's
+        try:
             # Always, not only after news: items left pending by a stop, a crash or a personas
             # change are picked up by whichever source runs next.
             counts = self.service.process(stop=self.stop, wait=False)
@@ -187,9 +193,8 @@ class Daemon:
                     evidence=counts.evidence,
                 )
         finally:
-            self._release(name)
-        if not self._first_pass_done:
-            self._check_first_pass()
+            if not self._first_pass_done:
+                self._check_first_pass()
 
     def _release(self, name: str) -> None:
         """Give the lease back (if the database is away it simply runs out)."""

@@ -156,7 +156,7 @@ def _run(
             return SourceRun(source.name, "skipped", error=gate.reason)
         source_state.record_attempt(row, now)
         row.last_run_by = lease.owner if lease is not None else INSTANCE_ID
-        cursor, source_id = row.cursor, row.id
+        cursor, source_id, due = row.cursor, row.id, row.next_run_at
     context = ConnectorContext(
         source_name=source.name,
         base_dir=config.base_dir,
@@ -172,7 +172,7 @@ def _run(
         with store.session() as session:
             row = session.get_one(SourceRow, source_id)
             outcome(row)
-            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at)
+            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at, due)
             source_state.record_week(
                 session, source_id, week, "failures" if failed else "successes"
             )

@@ -15,16 +15,25 @@ from listener.config import SourceSpec
 
 
 def next_run(
-    spec: SourceSpec, now: datetime, tz: tzinfo = UTC, not_before: datetime | None = None
+    spec: SourceSpec,
+    now: datetime,
+    tz: tzinfo = UTC,
+    not_before: datetime | None = None,
+    due: datetime | None = None,
 ) -> datetime | None:
     """The next scheduled run after ``now``, or ``not_before`` if that is later.
 
-    A source with neither ``every`` nor ``cron`` runs hourly (as it always did)."""
+    An interval counts from ``due`` (when this run was scheduled) if that lies within the last
+    interval: an instance that looks for due work every few seconds then keeps the cadence
+    instead of adding its polling delay to every interval. A source with neither ``every`` nor
+    ``cron`` runs hourly (as it always did)."""
     scheduled: datetime | None
     if spec.cron:
         scheduled = CronTrigger.from_crontab(spec.cron, timezone=tz).get_next_fire_time(None, now)
     else:
-        scheduled = now + timedelta(seconds=spec.interval_seconds or DEFAULT_INTERVAL_SECONDS)
+        interval = timedelta(seconds=spec.interval_seconds or DEFAULT_INTERVAL_SECONDS)
+        start = due if due is not None and now - interval < due <= now else now
+        scheduled = start + interval
     if not_before is not None and (scheduled is None or not_before > scheduled):
         return not_before
     return scheduled
