@@ -45,9 +45,10 @@ DELIVERY_INTERVAL_SECONDS = 120
 
 
 def worker_count(service: Service) -> int:
-    """A worker per enabled source, plus the digest job and a one-off retry: a source that is
-    slow (a trickling server holds a request until its deadline) never delays another's run."""
-    return sum(1 for s in service.config.sources if s.spec.enabled) + 2
+    """A worker per enabled source, plus the digest job, its first-pass catch-up and the one
+    run that processes after its fetch (the others find the processing lock taken and end): a
+    slow source (a trickling server holds a request until its deadline) never delays another."""
+    return sum(1 for s in service.config.sources if s.spec.enabled) + 3
 
 
 class Daemon:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -34,9 +35,11 @@ class Service:
         from listener.matching import PersonaMatcher
         from listener.nlp import Extractor
 
+        started = time.monotonic()
         nlp_config = self.config.service.nlp
         extractor = Extractor(model=nlp_config.model, semantic=nlp_config.semantic)
         matcher = PersonaMatcher(self.config.personas, extractor.nlp, semantic=nlp_config.semantic)
+        log.info("nlp loaded", seconds=round(time.monotonic() - started, 1))
         return Processor(
             extractor,
             matcher,
