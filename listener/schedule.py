@@ -25,7 +25,8 @@ def next_run(
 
     An interval counts from ``due`` (when this run was scheduled) if that lies within the last
     interval: an instance that looks for due work every few seconds then keeps the cadence
-    instead of adding its polling delay to every interval. A source with neither ``every`` nor
+    instead of adding its polling delay to every interval; runs are never closer than half an
+    interval (a run picked up late is not followed at once). A source with neither ``every`` nor
     ``cron`` runs hourly (as it always did)."""
     scheduled: datetime | None
     if spec.cron:
@@ -33,7 +34,7 @@ def next_run(
     else:
         interval = timedelta(seconds=spec.interval_seconds or DEFAULT_INTERVAL_SECONDS)
         start = due if due is not None and now - interval < due <= now else now
-        scheduled = start + interval
+        scheduled = max(start + interval, now + interval / 2)  # a late run is not followed at once
     if not_before is not None and (scheduled is None or not_before > scheduled):
         return not_before
     return scheduled

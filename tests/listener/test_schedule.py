@@ -17,6 +17,8 @@ def test_an_interval_counts_from_when_the_run_was_due() -> None:
     assert next_run(spec, NOW) == NOW + timedelta(minutes=10)  # never run: from now
     long_ago = NOW - timedelta(hours=3)  # the daemon was down: no burst of catch-up runs
     assert next_run(spec, NOW, due=long_ago) == NOW + timedelta(minutes=10)
+    very_late = NOW - timedelta(minutes=8)  # the next run still waits half an interval
+    assert next_run(spec, NOW, due=very_late) == NOW + timedelta(minutes=5)
     backoff = NOW + timedelta(hours=1)
     assert next_run(spec, NOW, not_before=backoff, due=late) == backoff
 
