@@ -144,19 +144,22 @@ def test_two_instances_fetch_each_feed_once_per_interval_and_take_over_a_killed_
             start = time.monotonic()
             time.sleep(WINDOW)
             alone = server.count(start, start + WINDOW)
+            print(f"requests in {WINDOW:g} s: one instance {alone}, two {together}; "
+                  f"takeover after {taken_over:.1f} s")  # fmt: skip
             assert abs(together - alone) <= 0.1 * alone, (alone, together)
             assert alone >= FEEDS, alone  # the window saw real work
         finally:
             for process in processes:
                 _stop(process)
 
-        # Never two requests for one feed close together (two instances in one interval would
-        # be milliseconds or one run apart; the schedule keeps runs half an interval apart).
+        # Never two requests for one feed close together: two instances taking one due run
+        # would be one poll round (milliseconds) apart. Run starts are at least half an interval
+        # apart (listener.schedule); the latency to the request added up to 0.5 s under load.
         times: dict[int, list[float]] = {}
         for feed, at in server.requests:
             times.setdefault(feed, []).append(at)
         gaps = [b - a for ts in times.values() for a, b in itertools.pairwise(ts)]
-        assert min(gaps) >= 0.4 * INTERVAL, sorted(gaps)[:5]
+        assert min(gaps) >= 0.25 * INTERVAL, sorted(gaps)[:5]
 
         with engine.connect() as connection:
             assert connection.scalar(select(func.count()).select_from(ItemRow)) == FEEDS * 3
