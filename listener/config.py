@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connectors.base import ConnectorConfig
 from connectors.registry import REGISTRY
@@ -186,6 +186,38 @@ class DeliveryConfig(_Strict):
         return parse_duration(self.lease)
 
 
+class LeasesConfig(_Strict):
+    """How instances sharing one database split the sources (listener.store.leases)."""
+
+    duration: str = "30s"
+    """A source run's lease. A dead instance's runs are taken over after at most this long."""
+    poll: str = "5s"
+    """How often each instance renews its leases, beats its heartbeat and looks for due runs."""
+
+    @field_validator("duration", "poll")
+    @classmethod
+    def _valid_duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _renewed_in_time(self) -> LeasesConfig:
+        if self.poll_seconds * 2 > self.duration_seconds:
+            raise ValueError(
+                f"poll ({self.poll}) must be at most half of duration ({self.duration}), so a "
+                "live instance renews its leases before they run out; e.g. duration: 30s, poll: 5s"
+            )
+        return self
+
+    @property
+    def duration_seconds(self) -> float:
+        return parse_duration(self.duration)
+
+    @property
+    def poll_seconds(self) -> float:
+        return parse_duration(self.poll)
+
+
 class HealthConfig(_Strict):
     """The daemon's /healthz and /metrics endpoint (off unless configured)."""
 
@@ -207,6 +239,7 @@ class ServiceConfig(_Strict):
     """Pushed survey answers (off unless configured)."""
     drift: DriftConfig = Field(default_factory=DriftConfig)
     delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
+    leases: LeasesConfig = Field(default_factory=LeasesConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)

@@ -1,13 +1,18 @@
-"""The long-running service: one APScheduler job per source, one for the weekly digest.
+"""The long-running service: source runs taken by lease from the database, and the digest.
 
 Signals only set a flag. Jobs look at it between batches, and every batch is committed with its
 cursor, so stopping at any moment loses nothing; a restart continues from the stored cursors.
-Run one daemon per database: APScheduler does not coordinate across processes (see design.md),
-and the digest claim in the database is what makes a second one harmless.
+Several daemons may share one database (the same config on each): a lease loop beats this
+instance's heartbeat, renews its leases and takes the sources that are due and free
+(listener.store.leases); each taken run goes to the worker pool. APScheduler alone would run
+every job in every process (design.md), so it only drives the digest here, whose sends are
+claimed in the database (listener.delivery.claims). A lost database connection is retried with
+backoff, logged once when it goes and once when it is back.
 """
 
 from __future__ import annotations
 
+import itertools
 import signal
 import threading
 import time
@@ -18,14 +23,19 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
+from listener import dberrors
 from listener.errors import ListenerError
 from listener.health.server import HealthServer
+from listener.instance import INSTANCE_ID
 from listener.logging import get_logger
-from listener.schedule import trigger as source_trigger
+from listener.outage import OUTAGE
+from listener.runner import source_hash
 from listener.service import Service
+from listener.store import leases
+from listener.store.sources import get_or_create
 from listener.webhooks.receiver import Receiver
 from listener.webhooks.server import WebhookServer
 
@@ -36,15 +46,27 @@ RETENTION_INTERVAL_SECONDS = 86400
 
 
 def worker_count(service: Service) -> int:
-    """A worker per enabled source, plus the digest job and a one-off retry: a source that is
-    slow (a trickling server holds a request until its deadline) never delays another's run."""
-    return sum(1 for s in service.config.sources if s.spec.enabled) + 2
+    """A worker per enabled source, plus the digest job, its first-pass catch-up and the one
+    run that processes after its fetch (the others find the processing lock taken and end): a
+    slow source (a trickling server holds a request until its deadline) never delays another."""
+    return sum(1 for s in service.config.sources if s.spec.enabled) + 3
 
 
 class Daemon:
-    def __init__(self, service: Service, max_workers: int | None = None) -> None:
+    def __init__(
+        self, service: Service, max_workers: int | None = None, instance: str = INSTANCE_ID
+    ) -> None:
         self.service = service
         self.stop = threading.Event()
+        self.started_at = datetime.now(UTC)
+        config = service.config.service.leases
+        self.lease = leases.Lease(instance, timedelta(seconds=config.duration_seconds))
+        self.poll_seconds = config.poll_seconds
+        self._enabled = [s.name for s in service.config.sources if s.spec.enabled]
+        self._running: set[str] = set()
+        self._runs = itertools.count(1)
+        self._first_pass_done = False
+        self._lease_thread: threading.Thread | None = None
         self.scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(max_workers or worker_count(service))},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
@@ -52,23 +74,31 @@ class Daemon:
         )
         self._busy = 0
         self._busy_lock = threading.Condition()
-        self._awaiting_first_run = {s.name for s in service.config.sources if s.spec.enabled}
+
+    def join(self) -> None:
+        """Register this instance and its sources. Alone on the database it makes every source
+        due (a daemon fetches at start); joining live peers it takes its share of their schedule.
+        Under a lock, so two instances starting at once do not both think they are alone."""
+        config, now = self.service.config, datetime.now(UTC)
+        with self.service.store.exclusive("instances"), self.service.store.session() as session:
+            peers = [
+                row.id
+                for row in leases.alive(session, now, self.lease.duration)
+                if row.id != self.lease.owner
+            ]
+            changed = []
+            for source in config.sources:
+                if not source.spec.enabled:
+                    log.info("source disabled in config", source=source.name)
+                    continue
+                row = get_or_create(session, source.name, source.spec.type)
+                if row.config_hash != source_hash(source):
+                    changed.append(source.name)  # its schedule may have changed: run it now
+            leases.make_due(session, changed if peers else self._enabled)
+            leases.beat(session, now, self.started_at, self.lease.owner)
+        log.info("instance joined", instance=self.lease.owner, peers=len(peers))
 
     def schedule(self) -> None:
-        config = self.service.config
-        for source in config.sources:
-            if not source.spec.enabled:
-                log.info("source disabled in config", source=source.name)
-                continue
-            self.scheduler.add_job(
-                self._guarded(self._source_job),
-                trigger=source_trigger(source.spec, config.tz),
-                args=[source.name],
-                id=f"source:{source.name}",
-                name=source.name,
-                replace_existing=True,
-                next_run_time=datetime.now(UTC),  # fetch at start, then on schedule
-            )
         self.scheduler.add_job(
             self._guarded(self._digest_job),
             # every few minutes: alerts go out soon after a week completes, a failed delivery is
@@ -78,7 +108,7 @@ class Daemon:
             name="weekly digest",
             replace_existing=True,
         )
-        if config.service.retention.raw_text_days is not None:  # blanks processed items only
+        if self.service.config.service.retention.raw_text_days is not None:  # blanks old text
             self.scheduler.add_job(
                 self._guarded(self._retention_job),
                 trigger=IntervalTrigger(seconds=RETENTION_INTERVAL_SECONDS, timezone=UTC),
@@ -88,6 +118,51 @@ class Daemon:
                 next_run_time=datetime.now(UTC) + timedelta(seconds=60),
             )
 
+    def tick(self) -> float:
+        """One round of the lease loop: heartbeat, renew, take what is due. Returns the seconds
+        until the next round (longer, doubling, while the database is unreachable)."""
+        now = datetime.now(UTC)
+        try:
+            with self.service.store.session() as session:
+                leases.beat(session, now, self.started_at, self.lease.owner)
+                leases.renew(session, self.lease, now)
+                peers = len(leases.alive(session, now, self.lease.duration))
+            with self._busy_lock:
+                running = set(self._running)
+            # a fair share per round, so instances starting together split the sources; what
+            # is left stays due and is taken by whoever asks next
+            share = -(-len(self._enabled) // max(1, peers)) - len(running)
+            with self.service.store.session() as session:
+                taken = leases.claim_due(
+                    session, [n for n in self._enabled if n not in running], self.lease, now, share
+                )
+            if not self._first_pass_done:
+                self._check_first_pass()
+        except SQLAlchemyError as exc:
+            return OUTAGE.lost(exc)
+        OUTAGE.restored()
+        for name in taken:
+            with self._busy_lock:
+                self._running.add(name)
+            # an id per run: the previous run of this source may still be processing in its
+            # thread after giving the lease back, and one job id runs one at a time
+            self.scheduler.add_job(
+                self._guarded(self._source_job),
+                args=[name],
+                id=f"source:{name}:{next(self._runs)}",
+                name=name,
+            )
+        return self.poll_seconds
+
+    def _lease_loop(self) -> None:
+        wait = 0.0
+        while not self.stop.wait(wait):
+            try:
+                wait = self.tick()
+            except Exception:  # never let the loop die: the instance would hold nothing
+                log.exception("lease round failed")
+                wait = self.poll_seconds
+
     def _guarded(self, job: Callable[..., None]) -> Callable[..., None]:
         def run(*args: Any) -> None:
             if self.stop.is_set():
@@ -96,6 +171,11 @@ class Daemon:
                 self._busy += 1
             try:
                 job(*args)
+            except SQLAlchemyError as exc:
+                if dberrors.is_disconnect(exc):
+                    OUTAGE.lost(exc)  # the lease loop retries and says when it is back
+                else:
+                    log.exception("job failed", job=job.__name__)
             except Exception:
                 log.exception("job failed", job=job.__name__)
             finally:
@@ -108,9 +188,11 @@ class Daemon:
 
     def _source_job(self, name: str) -> None:
         try:
-            run = self.service.fetch(name, self.stop)
-            if run.retry_in is not None and not self.stop.is_set():
-                self._retry_soon(name, run.retry_in)
+            # a retry after a database error is due at its stored next_run_at (runner)
+            self.service.fetch(name, self.stop, self.lease)
+        finally:
+            self._release(name)  # the processing below is everyone's, not this source's
+        try:
             # Always, not only after news: items left pending by a stop, a crash or a personas
             # change are picked up by whichever source runs next.
             counts = self.service.process(stop=self.stop, wait=False)
@@ -122,35 +204,38 @@ class Daemon:
                     evidence=counts.evidence,
                 )
         finally:
-            with self._busy_lock:
-                first_pass_done = bool(self._awaiting_first_run)
-                self._awaiting_first_run.discard(name)
-                first_pass_done = first_pass_done and not self._awaiting_first_run
-        if first_pass_done and not self.stop.is_set():
-            self._digest_job()  # catch up on a due digest now that the first pass is in
+            if not self._first_pass_done:
+                self._check_first_pass()
 
     def _retention_job(self) -> None:
         self.service.retention()
 
-    def _retry_soon(self, name: str, seconds: float) -> None:
-        """A one-off run of the source (its database work failed half-way), besides its
-        schedule; the source's lock keeps the two from running at once."""
-        log.info("source retried soon", source=name, seconds=seconds)
-        self.scheduler.add_job(
-            self._guarded(self._source_job),
-            trigger=DateTrigger(datetime.now(UTC) + timedelta(seconds=seconds), timezone=UTC),
-            args=[name],
-            id=f"retry:{name}",
-            name=f"{name} (retry)",
-            replace_existing=True,
-        )
+    def _release(self, name: str) -> None:
+        """Give the lease back (if the database is away it simply runs out)."""
+        try:
+            with self.service.store.session() as session:
+                leases.release(session, name, self.lease.owner)
+        except SQLAlchemyError as exc:
+            OUTAGE.lost(exc)
+        finally:
+            with self._busy_lock:
+                self._running.discard(name)
+
+    def _check_first_pass(self) -> None:
+        """Once every source ran (here or on a peer) since this instance started, catch up on
+        a due digest; before that a digest would report stale counts."""
+        with self.service.store.session() as session:
+            done = leases.first_pass_done(session, self._enabled, self.started_at)
+        with self._busy_lock:
+            first, self._first_pass_done = done and not self._first_pass_done, done
+        if first and not self.stop.is_set():
+            self.scheduler.add_job(
+                self._guarded(self._digest_job), id="digest-first", replace_existing=True
+            )
 
     def _digest_job(self) -> None:
-        if self.stop.is_set():
+        if self.stop.is_set() or not self._first_pass_done:
             return
-        with self._busy_lock:
-            if self._awaiting_first_run:
-                return  # a digest built before the first fetch would report stale counts
         # Wait for a processor at work (another worker's try-lock may have left it the backlog)
         # and take what is still pending, so the digest counts everything fetched.
         self.service.process(stop=self.stop)
@@ -174,15 +259,21 @@ class Daemon:
                 signal.signal(signum, self._on_signal)
         self.service.upgrade()
         servers = self._start_servers()  # before any job runs: a taken port fails cleanly
+        self.join()
         self.schedule()
         self.scheduler.start()
-        log.info("listener started", sources=len(self.service.config.sources))
+        self._lease_thread = threading.Thread(target=self._lease_loop, name="leases", daemon=True)
+        self._lease_thread.start()
+        log.info(
+            "listener started", sources=len(self.service.config.sources), instance=self.lease.owner
+        )
         while not self.stop.wait(1.0):
             pass
         log.info("stopping")
         for server in servers:
             server.stop()
         self.scheduler.shutdown(wait=False)
+        self._lease_thread.join(timeout=STOP_GRACE_SECONDS)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         with self._busy_lock:
             while self._busy and time.monotonic() < deadline:
@@ -190,11 +281,20 @@ class Daemon:
             abandoned = self._busy
         if abandoned:
             # Only an uncommitted batch is lost; its cursor did not advance, so it comes again.
+            # Its leases run out on their own and a peer (or the restart) takes them.
             log.warning("leaving in-flight jobs behind", jobs=abandoned)
         else:
+            self._leave()
             self.service.close()
         log.info("listener stopped")
         return abandoned
+
+    def _leave(self) -> None:
+        try:
+            with self.service.store.session() as session:
+                leases.leave(session, self.lease.owner)
+        except SQLAlchemyError as exc:
+            log.warning("could not leave the instances table", error=type(exc).__name__)
 
     def _start_servers(self) -> list[HealthServer | WebhookServer]:
         """The health endpoint and the webhook receiver (on its port or its own), if configured.

@@ -14,7 +14,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import (
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _SPACE = re.compile(r"\s+")
@@ -78,3 +84,11 @@ def summary(exc: SQLAlchemyError) -> str:
     what = f"{fields['error']}" + (f" ({driver})" if driver else "")
     state = f", SQLSTATE {fields['sqlstate']}" if "sqlstate" in fields else ""
     return f"database error {what}{state}"
+
+
+def is_disconnect(exc: SQLAlchemyError) -> bool:
+    """A lost or refused connection (server restarted, backend terminated, network gone), as
+    opposed to a statement the database rejected: worth a quick retry, not a bug report."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError)

@@ -4,7 +4,10 @@ Each batch and the cursor after it are committed together, so a crash or a stop 
 loses nothing and repeats nothing; a failure is recorded on the source, never raised to the caller,
 so one broken source cannot stop the others. One run of a source at a time, across processes (a
 daemon beside a `run --once`): the second waits for the first and continues from its cursor. A
-database failure (a lost connection) asks for a retry soon: the source may be half-ingested.
+database failure asks for a retry soon: the source may be half-ingested (a lost connection
+sooner still, and it is logged once per outage, not once per source). Under a lease (the daemon
+beside other instances, listener.store.leases) every batch renews it in its own transaction: an
+instance whose lease was taken over stops without committing.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from connectors.http import SharedSessions
 from connectors.registry import REGISTRY
 from listener import dberrors
 from listener.config import Config, Source
+from listener.instance import INSTANCE_ID
 from listener.logging import get_logger
+from listener.outage import OUTAGE
 from listener.privacy.keys import pseudonymiser
 from listener.privacy.scrub import scrub_items, scrub_rejects
 from listener.schedule import next_run
@@ -30,6 +35,7 @@ from listener.secrets import mask
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch
+from listener.store.leases import Lease, LostLease, hold
 from listener.store.models import SourceRow
 from listener.store.quarantine import store_rejects
 from listener.weeks import iso_week
@@ -38,6 +44,8 @@ log = get_logger("listener.runner")
 USER_AGENT = "listener/0.1 (customer-feedback listener)"
 RETRY_SOON_SECONDS = 60.0
 """After a database error, when the daemon tries the source again (not a whole interval)."""
+DISCONNECT_RETRY_SECONDS = 5.0
+"""After a lost connection (a server restart, a terminated backend): sooner, as it is no bug."""
 
 
 @dataclass
@@ -81,14 +89,20 @@ def run_source(
     stop: threading.Event | None = None,
     now: datetime | None = None,
     sessions: SharedSessions | None = None,
+    lease: Lease | None = None,
 ) -> SourceRun:
-    """Fetch one source and store what it yields. ``sessions``: HTTP connections to keep across
-    runs (the Service's), so a poll every few seconds reuses its keep-alive connection."""
+    """Run the source now. ``sessions``: HTTP connections to keep across runs (the Service's),
+    so a poll every few seconds reuses its keep-alive connection. ``lease``: the daemon holds the
+    source's lease and every batch must renew it (another instance may have taken it over);
+    `run --once` runs without one."""
     now = now or datetime.now(UTC)
     run = SourceRun(source.name, "ok")
     try:
         with store.exclusive(f"source-{source.name}"):
-            return _run(store, config, source, stop, now, run, sessions)
+            return _run(store, config, source, stop, now, run, sessions, lease)
+    except LostLease:
+        log.warning("source lease lost; another instance continues", source=source.name)
+        return SourceRun(source.name, "skipped", run.counts, run.batches, "lease lost")
     except SQLAlchemyError as exc:
         return _database_failed(store, config, source, run, exc, now)
 
@@ -103,10 +117,16 @@ def _database_failed(
 ) -> SourceRun:
     """The database failed mid-run: log what failed (never the data), record it if the database
     lets us, and ask for a retry soon rather than after a whole interval."""
-    log.error("database error", source=source.name, **dberrors.describe(exc))
-    run.status, run.retry_in = "failed", RETRY_SOON_SECONDS
+    retry = RETRY_SOON_SECONDS
+    if dberrors.is_disconnect(exc):
+        OUTAGE.lost(exc)  # logged once for the whole outage
+        retry = DISCONNECT_RETRY_SECONDS
+        log.info("source interrupted by the database", source=source.name, batches=run.batches)
+    else:
+        log.error("database error", source=source.name, **dberrors.describe(exc))
+    run.status, run.retry_in = "failed", retry
     run.error = f"{dberrors.summary(exc)} after {run.batches} stored batches; retried soon"
-    soon = now + timedelta(seconds=RETRY_SOON_SECONDS)
+    soon = now + timedelta(seconds=retry)
     try:
         with store.session() as session:
             row = source_state.get_or_create(session, source.name, source.spec.type)
@@ -127,6 +147,7 @@ def _run(
     now: datetime,
     run: SourceRun,
     sessions: SharedSessions | None = None,
+    lease: Lease | None = None,
 ) -> SourceRun:
     with store.session() as session:
         row = source_state.get_or_create(
@@ -136,10 +157,13 @@ def _run(
         week = iso_week(now, config.tz)
         if not gate.open:
             source_state.record_week(session, row.id, week, "skipped")
+            # not due again before its schedule (or backoff) says: skipped once per interval
+            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at)
             log.info("source skipped", source=source.name, reason=gate.reason)
             return SourceRun(source.name, "skipped", error=gate.reason)
         source_state.record_attempt(row, now)
-        cursor, source_id = row.cursor, row.id
+        row.last_run_by = lease.owner if lease is not None else INSTANCE_ID
+        cursor, source_id, due = row.cursor, row.id, row.next_run_at
     context = ConnectorContext(
         source_name=source.name,
         base_dir=config.base_dir,
@@ -157,7 +181,7 @@ def _run(
         with store.session() as session:
             row = session.get_one(SourceRow, source_id)
             outcome(row)
-            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at)
+            row.next_run_at = next_run(source.spec, now, config.tz, row.next_attempt_at, due)
             source_state.record_week(
                 session, source_id, week, "failures" if failed else "successes"
             )
@@ -167,6 +191,8 @@ def _run(
         try:
             for batch in batches:
                 with store.session() as session:
+                    if lease is not None:
+                        hold(session, source_id, lease, datetime.now(UTC))
                     row = session.get_one(SourceRow, source_id)
                     items = scrub_items(batch.items, pseudonyms)  # before anything is stored
                     counts = ingest_batch(session, row, items, batch.cursor, source.spec.segment)
@@ -180,8 +206,8 @@ def _run(
             close = getattr(batches, "close", None)
             if close is not None:
                 close()
-    except SQLAlchemyError:
-        raise  # run_source records it (and asks for a retry soon)
+    except (SQLAlchemyError, LostLease):
+        raise  # run_source records it (and asks for a retry soon), or leaves it to the new holder
     except ConnectorError as exc:
         if stop is not None and stop.is_set():
             return _stopped(run)

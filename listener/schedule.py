@@ -1,7 +1,8 @@
-"""When a source runs: its trigger for the scheduler and the next-run time stored for `status`.
+"""When a source runs next: the one rule, stored on the source as ``next_run_at``.
 
-One rule in one place: the scheduler's trigger and the stored next run come from the same spec,
-and a backoff after failures (the circuit breaker) only ever moves the next run later.
+Every instance reads that stored time to decide whether a source is due (listener.store.leases),
+so the schedule `listener status` shows is the one that runs, on one instance or several; a
+backoff after failures (the circuit breaker) only ever moves the next run later.
 """
 
 from __future__ import annotations
@@ -9,32 +10,35 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from listener.config import SourceSpec
 
-JITTER_SHARE = 0.1
-"""Interval runs are spread by up to this share of the interval, so sources do not fire at once."""
-
-
-def trigger(spec: SourceSpec, tz: tzinfo) -> IntervalTrigger | CronTrigger:
-    if spec.cron:
-        return CronTrigger.from_crontab(spec.cron, timezone=tz)
-    seconds = int(spec.interval_seconds or 3600)
-    return IntervalTrigger(
-        seconds=seconds, jitter=max(1, int(seconds * JITTER_SHARE)), timezone=UTC
-    )
-
 
 def next_run(
-    spec: SourceSpec, now: datetime, tz: tzinfo = UTC, not_before: datetime | None = None
+    spec: SourceSpec,
+    now: datetime,
+    tz: tzinfo = UTC,
+    not_before: datetime | None = None,
+    due: datetime | None = None,
 ) -> datetime | None:
-    """The next scheduled run after ``now`` (before jitter), or ``not_before`` if that is later."""
-    scheduled: datetime | None = None
+    """The next scheduled run after ``now``, or ``not_before`` if that is later.
+
+    An interval counts from ``due`` (when this run was scheduled) if that lies within the last
+    interval: an instance that looks for due work every few seconds then keeps the cadence
+    instead of adding its polling delay to every interval; runs are never closer than half an
+    interval (a run picked up late is not followed at once). A source with neither ``every`` nor
+    ``cron`` runs hourly (as it always did)."""
+    scheduled: datetime | None
     if spec.cron:
         scheduled = CronTrigger.from_crontab(spec.cron, timezone=tz).get_next_fire_time(None, now)
-    elif spec.interval_seconds:
-        scheduled = now + timedelta(seconds=spec.interval_seconds)
+    else:
+        interval = timedelta(seconds=spec.interval_seconds or DEFAULT_INTERVAL_SECONDS)
+        start = due if due is not None and now - interval < due <= now else now
+        scheduled = max(start + interval, now + interval / 2)  # a late run is not followed at once
     if not_before is not None and (scheduled is None or not_before > scheduled):
         return not_before
     return scheduled
+
+
+DEFAULT_INTERVAL_SECONDS = 3600.0
+"""A source without ``every`` or ``cron``."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -21,6 +22,7 @@ from listener.privacy.retention import Blanked
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
 from listener.store.db import Store
+from listener.store.leases import Lease
 from listener.weeks import iso_week, shift, weeks_ending
 
 log = get_logger("listener.service")
@@ -40,9 +42,11 @@ class Service:
         from listener.matching import PersonaMatcher
         from listener.nlp import Extractor
 
+        started = time.monotonic()
         nlp_config = self.config.service.nlp
         extractor = Extractor(model=nlp_config.model, semantic=nlp_config.semantic)
         matcher = PersonaMatcher(self.config.personas, extractor.nlp, semantic=nlp_config.semantic)
+        log.info("nlp loaded", seconds=round(time.monotonic() - started, 1))
         return Processor(
             extractor,
             matcher,
@@ -64,9 +68,13 @@ class Service:
             log.info("database upgraded", before=before, after=after)
         privacy_state.ensure(self.store, self.pseudonyms)
 
-    def fetch(self, name: str, stop: threading.Event | None = None) -> SourceRun:
+    def fetch(
+        self, name: str, stop: threading.Event | None = None, lease: Lease | None = None
+    ) -> SourceRun:
         source = self.config.source(name)
-        return run_source(self.store, self.config, source, stop, sessions=self.sessions)
+        return run_source(
+            self.store, self.config, source, stop, sessions=self.sessions, lease=lease
+        )
 
     def process(
         self,

@@ -58,13 +58,18 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'listener.db'}"
         return
-    url = request.getfixturevalue("postgres_database")
-    engine = create_engine(url)
+    yield request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's PostgreSQL database with an empty schema (for PostgreSQL-only tests)."""
+    engine = create_engine(postgres_database)
     with engine.begin() as connection:  # each test starts from an empty schema
         connection.execute(text("DROP SCHEMA public CASCADE"))
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
-    yield url
+    return postgres_database
 
 
 @pytest.fixture

@@ -42,6 +42,8 @@ def format_status(data: dict[str, Any]) -> str:
         "LAST SUCCESS",
         "FAILS",
         "NEXT RUN",
+        "LEASE",
+        "LAST RUN BY",
     )
     rows = [header]
     for s in data["sources"]:
@@ -56,6 +58,8 @@ def format_status(data: dict[str, Any]) -> str:
                 _short(s["last_success_at"]),
                 str(s["consecutive_failures"]),
                 _short(s["next_run_at"]),
+                _holder(s.get("lease")),
+                s.get("last_run_by") or "-",
             )
         )
     lines = format_table(rows)
@@ -85,6 +89,14 @@ def format_status(data: dict[str, Any]) -> str:
     ]
     if hooks:
         lines += ["", "webhook routes:", *hooks]
+    instances = [
+        f"  {i['id']}: heartbeat {_short(i['heartbeat_at'])}"
+        + ("" if i["alive"] else " (silent: looks dead; its leases run out)")
+        + (f", running {', '.join(i['leases'])}" if i["leases"] else "")
+        for i in data.get("instances", [])
+    ]
+    if instances:
+        lines += ["", "instances:", *instances]
     t = data["totals"]
     lines += [
         "",
@@ -103,3 +115,10 @@ NEEDS_DECISION = (
 
 def _short(value: str | None) -> str:
     return value[:19].replace("T", " ") if value else "-"
+
+
+def _holder(lease: dict[str, Any] | None) -> str:
+    """Who runs the source now ("-" between runs); an expired lease is free to take."""
+    if not lease:
+        return "-"
+    return f"{lease['holder']} (expired)" if lease["expired"] else str(lease["holder"])

@@ -15,9 +15,6 @@ A ``sending`` claim whose lease ran out was abandoned before hand-over and is cl
 
 from __future__ import annotations
 
-import os
-import socket
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -26,12 +23,13 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from listener.instance import INSTANCE_ID
 from listener.secrets import mask
 from listener.store.db import Store
 from listener.store.models import DeliveryRow
 
-OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-"""This process, as a lease owner."""
+OWNER = INSTANCE_ID
+"""This process, as a lease owner (the same id holds its source leases)."""
 DONE = ("sent", "uncertain", "failed")
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from listener.config import Config
 from listener.delivery.claims import unsettled
 from listener.secrets import mask_data
-from listener.store import quarantine, reports
+from listener.store import leases, quarantine, reports
 from listener.store import sources as source_state
 from listener.store.db import current_revision, head_revision, safe_url
 from listener.store.models import SourceRow
@@ -44,6 +45,8 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
         kept_aside: dict[str, int] = {}
         deliveries: list[dict[str, Any]] = []
         routes: list[dict[str, Any]] = []
+        held: dict[str, tuple[str | None, datetime | None, str | None]] = {}
+        instances: list[dict[str, Any]] = []
     else:
         with store.session() as session:
             rows = {row.name: row for row in session.scalars(select(SourceRow))}
@@ -52,6 +55,8 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
             kept_aside = quarantine.counts_per_source(session)
             deliveries = unsettled(session)
             routes = route_status(session)
+            held = leases.holders(session)
+            instances = _instances(session, config, datetime.now(UTC))
     now = datetime.now(UTC)
     sources = []
     for source in config.sources:
@@ -75,6 +80,8 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
                 "last_error": row.last_error if row else None,
                 "next_run_at": _iso(row.next_run_at) if row else None,
                 "disabled_reason": row.disabled_reason if row else None,
+                "lease": _lease(held.get(source.name), now),
+                "last_run_by": held.get(source.name, (None, None, None))[2],
             }
         )
     # Errors stored before they were masked, or quoting a secret registered since: mask again.
@@ -84,7 +91,40 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
             "sources": sources,
             "deliveries": deliveries,
             "webhooks": routes,
+            "instances": instances,
             **base,
         }
     )
     return masked
+
+
+def _lease(
+    held: tuple[str | None, datetime | None, str | None] | None, now: datetime
+) -> dict[str, Any] | None:
+    """The source's current run: who holds it and until when (``expired``: its holder died
+    or lost the database, and the next instance to look takes it)."""
+    if held is None or held[0] is None:
+        return None
+    holder, until, _ = held
+    return {"holder": holder, "until": _iso(until), "expired": until is None or until < now}
+
+
+def _instances(session: Session, config: Config, now: datetime) -> list[dict[str, Any]]:
+    """Each daemon on this database: its heartbeat, whether it looks alive, what it holds."""
+    window = timedelta(seconds=config.service.leases.duration_seconds)
+    holding: dict[str, list[str]] = {}
+    for name, (holder, _, _) in sorted(leases.holders(session).items()):
+        if holder is not None:
+            holding.setdefault(holder, []).append(name)
+    return [
+        {
+            "id": row.id,
+            "hostname": row.hostname,
+            "pid": row.pid,
+            "started_at": _iso(row.started_at),
+            "heartbeat_at": _iso(row.heartbeat_at),
+            "alive": row.heartbeat_at >= now - window,
+            "leases": holding.get(row.id, []),
+        }
+        for row in leases.instances(session)
+    ]

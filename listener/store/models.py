@@ -76,6 +76,12 @@ class SourceRow(Base):
     """When the schedule (or the backoff, if later) runs it next, as of its last run."""
     disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     """Set by a permanent error (bad credentials, gone); cleared when its config changes."""
+    acquired_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The instance running the source now (listener.store.leases); NULL when none is."""
+    acquired_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    """The lease ends here unless its holder renews it: a dead holder's run is taken over."""
+    last_run_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    """The instance that ran it last (for `listener status`)."""
 
 
 class ItemRow(Base):
@@ -318,3 +324,16 @@ class PrivacyStateRow(Base):
     legacy: Mapped[bool] = mapped_column(default=False)
     key_check: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class InstanceRow(Base):
+    """A running daemon and its heartbeat: who may hold leases, and who looks dead."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    """hostname:pid:random (listener.instance.INSTANCE_ID)."""
+    hostname: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -23,6 +23,7 @@ from listener.logging import configure, get_logger
 from listener.runner import RETRY_SOON_SECONDS, run_source
 from listener.service import Service
 from listener.store.db import Store
+from listener.store.leases import Lease, claim_due
 from listener.store.models import ItemRow, SourceRow
 from tests.listener.hardening.helpers import PERSONAS, rss, run_cli, write_config
 
@@ -104,16 +105,24 @@ def test_a_half_ingested_source_is_retried_soon_and_its_log_has_no_customer_text
 
 
 def test_the_daemon_schedules_the_retry_a_minute_out(store: Store, tmp_path: Path) -> None:
+    """The retry is the source's stored next run (the one rule every instance reads), and the
+    lease is given back, so whichever instance asks after that minute runs it."""
     config = _three_feeds(tmp_path, store.engine.url.render_as_string(hide_password=False))
     _refuse_poison(store)
     daemon = Daemon(Service(config))
-    daemon.schedule()
+    daemon.join()
     before = datetime.now(UTC)
+    with store.session() as session:
+        assert claim_due(session, ["forum"], daemon.lease, before, 1) == ["forum"]
     daemon._source_job("forum")
-    job = daemon.scheduler.get_job("retry:forum")
-    assert job is not None
-    when = job.trigger.run_date
+    with store.session() as session:
+        row = session.scalars(select(SourceRow)).one()
+        when, holder = row.next_run_at, row.acquired_by
+    assert when is not None and holder is None
     assert before + timedelta(seconds=55) < when < datetime.now(UTC) + timedelta(seconds=65)
+    with store.session() as session:  # not due before then, for this instance or any other
+        assert claim_due(session, ["forum"], Lease("other"), datetime.now(UTC), 1) == []
+        assert claim_due(session, ["forum"], Lease("other"), when, 1) == ["forum"]
     daemon.service.close()
 
 
