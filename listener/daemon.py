@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -20,11 +21,13 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from structlog.contextvars import bound_contextvars
 
 from listener.errors import ListenerError
 from listener.health.server import HealthServer
 from listener.logging import get_logger
 from listener.schedule import trigger as source_trigger
+from listener.sdnotify import Notifier
 from listener.service import Service
 from listener.webhooks.receiver import Receiver
 from listener.webhooks.server import WebhookServer
@@ -32,6 +35,8 @@ from listener.webhooks.server import WebhookServer
 log = get_logger("listener.daemon")
 STOP_GRACE_SECONDS = 4.0
 DELIVERY_INTERVAL_SECONDS = 120
+HEARTBEAT_SECONDS = 5.0
+"""How often the scheduler proves it runs jobs, without a systemd watchdog (which sets its own)."""
 
 
 def worker_count(service: Service) -> int:
@@ -45,13 +50,20 @@ class Daemon:
         self.service = service
         self.stop = threading.Event()
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers or worker_count(service))},
+            executors={
+                "default": ThreadPoolExecutor(max_workers or worker_count(service)),
+                "heartbeat": ThreadPoolExecutor(1),  # never queued behind a slow source
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=UTC,
         )
         self._busy = 0
         self._busy_lock = threading.Condition()
         self._awaiting_first_run = {s.name for s in service.config.sources if s.spec.enabled}
+        self.notifier = Notifier()
+        watchdog = self.notifier.watchdog_seconds
+        self.heartbeat_seconds = watchdog / 2 if watchdog else HEARTBEAT_SECONDS
+        self._heartbeat_at: float | None = None
 
     def schedule(self) -> None:
         config = self.service.config
@@ -85,7 +97,9 @@ class Daemon:
             with self._busy_lock:
                 self._busy += 1
             try:
-                job(*args)
+                # every log line of this run carries its run id (structlog contextvars)
+                with bound_contextvars(run_id=uuid.uuid4().hex[:12], job=job.__name__):
+                    job(*args)
             except Exception:
                 log.exception("job failed", job=job.__name__)
             finally:
@@ -162,11 +176,14 @@ class Daemon:
         self.service.upgrade()
         servers = self._start_servers()  # before any job runs: a taken port fails cleanly
         self.schedule()
+        self._schedule_heartbeat()
         self.scheduler.start()
         log.info("listener started", sources=len(self.service.config.sources))
+        self.notifier.ready(f"{len(self.service.config.sources)} sources scheduled")
         while not self.stop.wait(1.0):
             pass
         log.info("stopping")
+        self.notifier.stopping()
         for server in servers:
             server.stop()
         self.scheduler.shutdown(wait=False)
@@ -183,12 +200,45 @@ class Daemon:
         log.info("listener stopped")
         return abandoned
 
+    def _schedule_heartbeat(self) -> None:
+        """A job that feeds the systemd watchdog: if the scheduler stops running jobs, systemd
+        stops hearing from it and restarts the unit; /readyz reads the same heartbeat."""
+        self.scheduler.add_job(
+            self._heartbeat,
+            trigger=IntervalTrigger(seconds=self.heartbeat_seconds, timezone=UTC),
+            id="heartbeat",
+            name="heartbeat",
+            executor="heartbeat",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def _heartbeat(self) -> None:
+        self._heartbeat_at = time.monotonic()
+        if self.notifier.watchdog_seconds is not None:
+            self.notifier.watchdog()
+
+    def scheduler_problem(self) -> str | None:
+        """Why the scheduler does not count as alive, or None (for /readyz)."""
+        if self.stop.is_set():
+            return "stopping"
+        if not self.scheduler.running:
+            return "not running"
+        if self._heartbeat_at is None:
+            return "no heartbeat yet"
+        age = time.monotonic() - self._heartbeat_at
+        if age > 3 * self.heartbeat_seconds:
+            return f"last heartbeat {age:.0f}s ago (expected every {self.heartbeat_seconds:g}s)"
+        return None
+
     def _start_servers(self) -> list[HealthServer | WebhookServer]:
         """The health endpoint and the webhook receiver (on its port or its own), if configured.
 
         Started before any job runs, so a port already in use fails the start cleanly.
         """
+        from listener.health.readiness import check
         from listener.health.status import collect_status
+        from listener.store.activity import read_activity
 
         health, hooks = self.service.config.service.health, self.service.config.service.webhooks
         receiver = Receiver(hooks, self.service.store) if hooks is not None else None
@@ -206,6 +256,8 @@ class Daemon:
                         status=lambda: collect_status(self.service),
                         alive=lambda: self.scheduler.running and not self.stop.is_set(),
                         receiver=shared,
+                        ready=lambda: check(self.service.store, self.scheduler_problem),
+                        activity=lambda: read_activity(self.service.store),
                     ),
                 )
             )
