@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -26,6 +29,12 @@ METRIC_NAMES = (
 )
 
 
+def _probe(port: int, path: str) -> int:
+    env = {**os.environ, "LISTENER_HEALTH_PORT": str(port)}
+    command = [sys.executable, "-m", "listener.health.probe", path]
+    return subprocess.run(command, env=env, capture_output=True, timeout=30).returncode
+
+
 def _sample(metrics: str, name: str) -> float:
     lines = [line for line in metrics.splitlines() if line.startswith(name + " ")]
     assert lines, f"no sample {name} in:\n{metrics}"
@@ -42,8 +51,10 @@ def test_metrics_after_a_run_and_a_run_id_per_job(store_url: str, tmp_path: Path
         ready = wait_for_http(f"http://127.0.0.1:{port}/readyz", 200)
         assert ready.json()["status"] == "ready" and ready.json()["reasons"] == []
         metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+        assert _probe(port, "healthz") == 0  # the Dockerfile's HEALTHCHECK
     finally:
         assert stop(process) == 0, log.read_text()[-2000:]
+    assert _probe(port, "healthz") == 1  # nobody listens any more
     for name in METRIC_NAMES:
         assert f"\n{name}" in metrics or metrics.startswith(name), f"{name} missing"
     # declared for the lease holders; samples appear once leases are stored (activity.py hook)
