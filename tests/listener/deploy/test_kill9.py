@@ -27,7 +27,7 @@ QUESTIONS = (
 KEYS = {
     "items": "SELECT s.name, i.external_id, i.content_hash FROM items i "
     "JOIN sources s ON s.id = i.source_id",
-    "statements": "SELECT i.external_id, st.kind, st.start, st.\"end\", st.theme, st.week "
+    "statements": 'SELECT i.external_id, st.kind, st.start, st."end", st.theme, st.week '
     "FROM statements st JOIN items i ON i.id = st.item_id",
     "evidence": "SELECT i.external_id, st.start, e.persona_id, e.attribute_id, e.kind, e.week "
     "FROM evidence e JOIN statements st ON st.id = e.statement_id JOIN items i ON i.id = e.item_id",
