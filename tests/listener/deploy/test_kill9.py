@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from tests.listener.helpers import copy_example
 
-ROWS = 2500
+ROWS = 1500
 """Survey responses (two answers each): long enough a run to be killed in the middle of."""
 QUESTIONS = (
     "What is the hardest part of your week?",
@@ -120,6 +120,7 @@ def _empty(url: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # three runs of a few thousand items; PostgreSQL on a loaded machine
 @pytest.mark.parametrize("phase", ["ingestion", "processing"])
 def test_kill_9_then_restart_equals_a_clean_run(store_url: str, tmp_path: Path, phase: str) -> None:
     config = _config(tmp_path, store_url)
