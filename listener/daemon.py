@@ -97,11 +97,12 @@ class Daemon:
             with self._busy_lock:
                 self._busy += 1
             try:
-                # every log line of this run carries its run id (structlog contextvars)
+                # every log line of this run, its failure's too, carries its run id
                 with bound_contextvars(run_id=uuid.uuid4().hex[:12], job=job.__name__):
-                    job(*args)
-            except Exception:
-                log.exception("job failed", job=job.__name__)
+                    try:
+                        job(*args)
+                    except Exception:
+                        log.exception("job failed")
             finally:
                 with self._busy_lock:
                     self._busy -= 1

@@ -6,9 +6,8 @@ balancer or an orchestrator holds back without restarting a daemon that will rec
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +19,6 @@ from listener.store.db import Store, current_revision, head_revision
 
 DATABASE_TIMEOUT = 3.0
 """Seconds a probe waits for the database: a probe must answer, not hang with it."""
-_checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="readyz")
 
 
 @dataclass
@@ -44,17 +42,12 @@ class Readiness:
 def check(store: Store, scheduler_problem: Callable[[], str | None]) -> Readiness:
     """Every check, each failure as a reason an operator can act on."""
     result = Readiness()
-    future = _checks.submit(current_revision, store.engine)
-    try:
-        result.schema = future.result(timeout=DATABASE_TIMEOUT)
-    except FutureTimeout:
-        result.reasons.append(f"database: no answer within {DATABASE_TIMEOUT:g}s")
-    except ListenerError as exc:
-        result.reasons.append(f"database: {exc.message}")
-    except SQLAlchemyError as exc:
-        result.reasons.append(f"database: {summary(exc)}")
+    schema, problem = _schema_within(store, DATABASE_TIMEOUT)
+    if problem is not None:
+        result.reasons.append(f"database: {problem}")
     else:
-        if result.schema != head_revision():
+        result.schema = schema
+        if schema != head_revision():
             result.reasons.append(
                 f"schema: at {result.schema or 'nothing'}, code expects {head_revision()}"
                 " (run `listener db upgrade`)"
@@ -63,3 +56,22 @@ def check(store: Store, scheduler_problem: Callable[[], str | None]) -> Readines
     if problem is not None:
         result.reasons.append(f"scheduler: {problem}")
     return result
+
+
+def _schema_within(store: Store, timeout: float) -> tuple[str | None, str | None]:
+    """(revision, None), or (None, why not). Asked on a daemon thread, so a database that never
+    answers costs the probe ``timeout`` and cannot hold the process at exit."""
+    answer: list[tuple[str | None, str | None]] = []
+
+    def ask() -> None:
+        try:
+            answer.append((current_revision(store.engine), None))
+        except ListenerError as exc:
+            answer.append((None, exc.message))
+        except SQLAlchemyError as exc:
+            answer.append((None, summary(exc)))
+
+    thread = threading.Thread(target=ask, name="readyz", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    return answer[0] if answer else (None, f"no answer within {timeout:g}s")

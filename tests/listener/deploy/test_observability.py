@@ -13,6 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from listener.health.readiness import check
+from listener.store.db import Store, head_revision
 from tests.listener.deploy.daemon import example_config, start, stop, wait_for_http, wait_for_log
 from tests.listener.deploy.tcp_proxy import PausableProxy
 
@@ -108,3 +110,21 @@ def test_readyz_follows_the_database(postgres_database: str, tmp_path: Path) -> 
         code = stop(process)
         proxy.pause()
     assert code == 0, log.read_text()[-2000:]
+
+
+def test_readiness_names_a_schema_behind_the_code_and_a_stalled_scheduler(store_url: str) -> None:
+    store = Store(store_url)  # not upgraded: no schema at all
+    try:
+        behind = check(store, lambda: None)
+        assert not behind.ready
+        assert behind.reasons == [
+            f"schema: at nothing, code expects {head_revision()} (run `listener db upgrade`)"
+        ]
+        store.upgrade()
+        assert check(store, lambda: None).ready
+        stalled = check(store, lambda: "last heartbeat 40s ago (expected every 5s)")
+        assert stalled.as_dict()["reasons"] == [
+            "scheduler: last heartbeat 40s ago (expected every 5s)"
+        ]
+    finally:
+        store.dispose()
