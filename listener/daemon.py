@@ -16,6 +16,7 @@ import itertools
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import FrameType
@@ -25,6 +26,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
+from structlog.contextvars import bound_contextvars
 
 from listener import dberrors
 from listener.errors import ListenerError
@@ -33,6 +35,7 @@ from listener.instance import INSTANCE_ID
 from listener.logging import get_logger
 from listener.outage import OUTAGE
 from listener.runner import source_hash
+from listener.sdnotify import Notifier
 from listener.service import Service
 from listener.store import leases
 from listener.store.sources import get_or_create
@@ -43,6 +46,8 @@ log = get_logger("listener.daemon")
 STOP_GRACE_SECONDS = 4.0
 DELIVERY_INTERVAL_SECONDS = 120
 RETENTION_INTERVAL_SECONDS = 86400
+HEARTBEAT_SECONDS = 5.0
+"""How often the scheduler proves it runs jobs, without a systemd watchdog (which sets its own)."""
 
 
 def worker_count(service: Service) -> int:
@@ -68,12 +73,19 @@ class Daemon:
         self._first_pass_done = False
         self._lease_thread: threading.Thread | None = None
         self.scheduler = BackgroundScheduler(
-            executors={"default": ThreadPoolExecutor(max_workers or worker_count(service))},
+            executors={
+                "default": ThreadPoolExecutor(max_workers or worker_count(service)),
+                "heartbeat": ThreadPoolExecutor(1),  # never queued behind a slow source
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
             timezone=UTC,
         )
         self._busy = 0
         self._busy_lock = threading.Condition()
+        self.notifier = Notifier()
+        watchdog = self.notifier.watchdog_seconds
+        self.heartbeat_seconds = watchdog / 2 if watchdog else HEARTBEAT_SECONDS
+        self._heartbeat_at: float | None = None
 
     def join(self) -> None:
         """Register this instance and its sources. Alone on the database it makes every source
@@ -170,14 +182,17 @@ class Daemon:
             with self._busy_lock:
                 self._busy += 1
             try:
-                job(*args)
-            except SQLAlchemyError as exc:
-                if dberrors.is_disconnect(exc):
-                    OUTAGE.lost(exc)  # the lease loop retries and says when it is back
-                else:
-                    log.exception("job failed", job=job.__name__)
-            except Exception:
-                log.exception("job failed", job=job.__name__)
+                # every log line of this run, its failure's too, carries its run id
+                with bound_contextvars(run_id=uuid.uuid4().hex[:12], job=job.__name__):
+                    try:
+                        job(*args)
+                    except SQLAlchemyError as exc:
+                        if dberrors.is_disconnect(exc):
+                            OUTAGE.lost(exc)  # the lease loop retries and says when it is back
+                        else:
+                            log.exception("job failed")
+                    except Exception:
+                        log.exception("job failed")
             finally:
                 with self._busy_lock:
                     self._busy -= 1
@@ -261,15 +276,18 @@ class Daemon:
         servers = self._start_servers()  # before any job runs: a taken port fails cleanly
         self.join()
         self.schedule()
+        self._schedule_heartbeat()
         self.scheduler.start()
         self._lease_thread = threading.Thread(target=self._lease_loop, name="leases", daemon=True)
         self._lease_thread.start()
         log.info(
             "listener started", sources=len(self.service.config.sources), instance=self.lease.owner
         )
+        self.notifier.ready(f"{len(self.service.config.sources)} sources scheduled")
         while not self.stop.wait(1.0):
             pass
         log.info("stopping")
+        self.notifier.stopping()
         for server in servers:
             server.stop()
         self.scheduler.shutdown(wait=False)
@@ -296,12 +314,45 @@ class Daemon:
         except SQLAlchemyError as exc:
             log.warning("could not leave the instances table", error=type(exc).__name__)
 
+    def _schedule_heartbeat(self) -> None:
+        """A job that feeds the systemd watchdog: if the scheduler stops running jobs, systemd
+        stops hearing from it and restarts the unit; /readyz reads the same heartbeat."""
+        self.scheduler.add_job(
+            self._heartbeat,
+            trigger=IntervalTrigger(seconds=self.heartbeat_seconds, timezone=UTC),
+            id="heartbeat",
+            name="heartbeat",
+            executor="heartbeat",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC),
+        )
+
+    def _heartbeat(self) -> None:
+        self._heartbeat_at = time.monotonic()
+        if self.notifier.watchdog_seconds is not None:
+            self.notifier.watchdog()
+
+    def scheduler_problem(self) -> str | None:
+        """Why the scheduler does not count as alive, or None (for /readyz)."""
+        if self.stop.is_set():
+            return "stopping"
+        if not self.scheduler.running:
+            return "not running"
+        if self._heartbeat_at is None:
+            return "no heartbeat yet"
+        age = time.monotonic() - self._heartbeat_at
+        if age > 3 * self.heartbeat_seconds:
+            return f"last heartbeat {age:.0f}s ago (expected every {self.heartbeat_seconds:g}s)"
+        return None
+
     def _start_servers(self) -> list[HealthServer | WebhookServer]:
         """The health endpoint and the webhook receiver (on its port or its own), if configured.
 
         Started before any job runs, so a port already in use fails the start cleanly.
         """
+        from listener.health.readiness import check
         from listener.health.status import collect_status
+        from listener.store.activity import read_activity
 
         health, hooks = self.service.config.service.health, self.service.config.service.webhooks
         receiver = (
@@ -323,6 +374,8 @@ class Daemon:
                         status=lambda: collect_status(self.service.config, self.service.store),
                         alive=lambda: self.scheduler.running and not self.stop.is_set(),
                         receiver=shared,
+                        ready=lambda: check(self.service.store, self.scheduler_problem),
+                        activity=lambda: read_activity(self.service.store),
                     ),
                 )
             )

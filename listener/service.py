@@ -14,6 +14,7 @@ from listener.alerts.send import send_alerts
 from listener.config import Config
 from listener.delivery.deliver import Outcome
 from listener.digest.send import DigestResult, run_digest
+from listener.health.runtime import observe_processing
 from listener.logging import get_logger
 from listener.privacy import retention
 from listener.privacy import state as privacy_state
@@ -82,7 +83,12 @@ class Service:
         stop: threading.Event | None = None,
         wait: bool = True,
     ) -> ProcessCounts:
-        return self.processor.process_pending(self.store, on_progress, stop, wait)
+        started = time.monotonic()
+        counts = self.processor.process_pending(self.store, on_progress, stop, wait)
+        observe_processing(
+            time.monotonic() - started, counts.items, counts.statements, counts.evidence
+        )
+        return counts
 
     def alerts(self, now: datetime | None = None) -> AlertsResult:
         """Evaluate the complete weeks not yet evaluated, store their alerts, send what is due

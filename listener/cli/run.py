@@ -45,7 +45,11 @@ def run(ctx: click.Context, config_path: Path | None, once: bool, as_of: datetim
             raise UsageError(
                 "--as-of only goes with --once", hint="listener run --once --as-of ..."
             )
-        service = make_service(load(ctx, config_path))
+        config = load(ctx, config_path)
+        from listener.preflight import check_writable
+
+        check_writable(config)
+        service = make_service(config)
         if once:
             sys.exit(run_once(service, as_of.replace(tzinfo=UTC) if as_of else None))
         from listener.daemon import Daemon

@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from listener.cli import main
+from tests.listener.deploy.daemon import wait_for_log as _wait_for
 from tests.listener.helpers import copy_example, free_port
 
 STOP_LIMIT = 5.0
@@ -37,15 +38,6 @@ def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
         stderr=subprocess.STDOUT,
         env=env,
     )
-
-
-def _wait_for(log: Path, needle: str, count: int, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if log.exists() and log.read_text(errors="replace").count(needle) >= count:
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"{needle!r} did not appear {count}x in {log}:\n{log.read_text()[-3000:]}")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> tuple[int, float]:

@@ -233,3 +233,16 @@ def test_lease_settings_are_validated_with_the_fix(tmp_path: Path) -> None:
     assert "leases.duration" in str(caught.value)
     defaults = load_config(write_config(tmp_path, [])).service.leases
     assert (defaults.duration_seconds, defaults.poll_seconds) == (30, 5)
+
+
+def test_metrics_name_each_unexpired_lease_and_its_holder(store: Store) -> None:
+    from listener.store.activity import LeaseHolder, lease_holders
+
+    _sources(store, "s1", "s2")
+    with store.session() as session:
+        leases.claim_due(session, ["s1"], A, NOW, 5)
+    with store.session() as session:
+        assert lease_holders(session, NOW + timedelta(seconds=1)) == [
+            LeaseHolder("source:s1", A.owner)
+        ]
+        assert lease_holders(session, NOW + A.duration + timedelta(seconds=1)) == []
