@@ -249,9 +249,9 @@ class Extractor:
         """Second phase: rules, the survey prompt, and the per-document decision."""
         stats, text, prompt, kept = self.stats, reading.text, reading.prompt, reading.sentences
         scores, forced, denied = _apply_rules(scores, verdicts)
-        any_forced: list[bool] = (
-            forced.any(axis=0).tolist() if forced is not _NO_FLAGS else [False, False]
-        )
+        any_forced = [False, False]
+        if forced is not _NO_FLAGS:
+            any_forced = [bool(f) for f in forced.any(axis=0)]
         if prompt in KINDS:
             k = KINDS.index(prompt)
             if forced is _NO_FLAGS:
