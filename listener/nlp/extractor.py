@@ -251,7 +251,7 @@ class Extractor:
         scores, forced, denied = _apply_rules(scores, verdicts)
         any_forced = [False, False]
         if forced is not _NO_FLAGS:
-            any_forced = [bool(f) for f in forced.any(axis=0)]
+            any_forced = [bool(forced[:, k].any()) for k in range(len(KINDS))]
         if prompt in KINDS:
             k = KINDS.index(prompt)
             if forced is _NO_FLAGS:
