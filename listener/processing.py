@@ -145,7 +145,7 @@ class Processor:
                 .where(
                     ItemRow.id == result.item.id, ItemRow.content_hash == result.item.content_hash
                 )
-                .values(processed_key=self.key)
+                .values(processed_key=self.key, skipped=result.skipped)
             )
             if cast("CursorResult[Any]", claimed).rowcount:
                 current.append(result)

@@ -37,6 +37,8 @@ class SourceCounts:
     evidence: int
     pending: int
     newest_item_at: datetime | None
+    other_language: int = 0
+    """Items whose last processing skipped them as another language than the personas'."""
 
 
 def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceCounts]:
@@ -68,6 +70,13 @@ def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceC
         .group_by(ItemRow.source_id)
     )
     pending = dict(session.execute(pending_query).all())
+    other_language = dict(
+        session.execute(
+            select(ItemRow.source_id, func.count())
+            .where(ItemRow.skipped == "language")
+            .group_by(ItemRow.source_id)
+        ).all()
+    )
     ids = session.scalars(select(SourceRow.id)).all()
     return {
         source_id: SourceCounts(
@@ -76,6 +85,7 @@ def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceC
             evidence=evidence.get(source_id, 0),
             pending=pending.get(source_id, 0),
             newest_item_at=newest.get(source_id),
+            other_language=other_language.get(source_id, 0),
         )
         for source_id in ids
     }
