@@ -6,12 +6,12 @@ PATH is the shared ``feedback`` folder (default) or a JSON-lines file of {"text"
 texts are cycled up to N documents; each figure is the best of --repeat runs. Prints
 documents/s and words/s for: a blank spaCy English tokenizer (the reference),
 ``Extractor.extract_many`` on one process (ratio to the tokenizer is the figure; target
-≥ 0.3; the CPU-time ratio is the same comparison in this process's CPU seconds, steady
-on a machine that other work loads), on several processes, the full analysis with persona matching (``Analyser``, what the
-daemon runs) on one and several processes, the ``listener extract`` command run as a subprocess
-on 10,000 and 50,000 lines with its peak resident memory (flat memory = streaming), and the
-resident memory while 200,000 documents full of never-repeating tokens are analysed
-(``--memory``: flat = the vocabulary does not grow).
+≥ 0.3; the CPU-time ratio is the same comparison in this process's CPU seconds, steadier on a
+machine that other work loads), on several processes, the full analysis with persona matching
+(``Analyser``, what the daemon runs) on one and several processes, the ``listener extract``
+command run as a subprocess on 10,000 and 50,000 lines with its peak resident memory (flat
+memory = streaming), and the resident memory while 200,000 documents full of never-repeating
+tokens are analysed (``--memory``: flat = the vocabulary does not grow).
 """
 
 from __future__ import annotations

@@ -142,10 +142,12 @@ class Extractor:
             with self._zone():
                 # The text rides along: Doc.text rebuilds the string from the tokens each call.
                 docs = self._docs(prepared, batch_size)
-                scored = [
-                    self._score_doc(doc, text, prompt)
-                    for doc, text, prompt in zip(docs, prepared, asked, strict=True)
-                ]
+                scored = self._score_chunk(
+                    [
+                        self._score_doc(doc, text, prompt)
+                        for doc, text, prompt in zip(docs, prepared, asked, strict=True)
+                    ]
+                )
                 if self.head is not None:
                     self._add_semantic(scored)
                 readings = []
@@ -180,7 +182,10 @@ class Extractor:
         with self._zone():
             doc = next(self._docs([text], 1))
             arrays = DocArrays(doc, text if self._split_here else None)
-            _, scores, verdicts = self._score_sentences(doc, arrays, text)
+            _, (indices, offsets), verdicts = self._read_sentences(arrays, text)
+            scores = self.classifier.sentence_scores(
+                np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+            )
             scores, _, _ = _apply_rules(scores, verdicts)
         totals = self.classifier.bias + scores.sum(axis=0) - self.threshold
         return {kind: round(float(totals[k]), 3) for k, kind in enumerate(KINDS)}
@@ -195,28 +200,50 @@ class Extractor:
         return text[: cut if cut > 0 else MAX_CHARS]
 
     Scored = tuple[Doc, DocArrays, Reading, np.ndarray, list[Verdict]]
+    Features = tuple[list[int], list[int]]
+    """Kept sentences' feature buckets (one list) and where each sentence's run starts."""
+    Read = tuple[Doc, DocArrays, Reading, Features, list[Verdict]]
 
-    def _score_doc(self, doc: Doc, text: str, prompt: str | None) -> Extractor.Scored:
-        """First phase: skip reasons, kept sentences and their classifier scores."""
+    def _score_chunk(self, read: list[Extractor.Read]) -> list[Extractor.Scored]:
+        """The classifier's scores for every kept sentence of the chunk in one call (numpy's
+        per-call cost, paid per document, was several percent of the extraction)."""
+        indices: list[int] = []
+        offsets: list[int] = []
+        for _, _, _, (feats, starts), _ in read:
+            base = len(indices)
+            offsets.extend([base + o for o in starts])
+            indices.extend(feats)
+        rows = self.classifier.sentence_scores(
+            np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+        )
+        out: list[Extractor.Scored] = []
+        row = 0
+        for doc, arrays, reading, (_, starts), verdicts in read:
+            out.append((doc, arrays, reading, rows[row : row + len(starts)], verdicts))
+            row += len(starts)
+        return out
+
+    def _score_doc(self, doc: Doc, text: str, prompt: str | None) -> Extractor.Read:
+        """First phase: skip reasons, kept sentences and their features."""
         stats = self.stats
         stats.documents += 1
         arrays = DocArrays(doc, text if self._split_here else None)
         reading = Reading(text=text, prompt=prompt)
-        empty = np.zeros((0, len(KINDS)), dtype=np.float32)
+        nothing: Extractor.Features = ([], [])
         if not text.strip():
             stats.skipped_empty += 1
             reading.skipped = "empty"
-            return doc, arrays, reading, empty, []
+            return doc, arrays, reading, nothing, []
         if not is_english_text(text, arrays):
             stats.skipped_non_english += 1
             reading.skipped = "language"
-            return doc, arrays, reading, empty, []
+            return doc, arrays, reading, nothing, []
         reading.words, reading.space = arrays.words, arrays.space
-        kept, scores, verdicts = self._score_sentences(doc, arrays, text)
+        kept, features, verdicts = self._read_sentences(arrays, text)
         if not kept:
             reading.skipped = "nothing-kept"
         reading.sentences = kept
-        return doc, arrays, reading, scores, verdicts
+        return doc, arrays, reading, features, verdicts
 
     def _add_semantic(self, scored: list[Extractor.Scored]) -> None:
         """Embed every kept sentence of the chunk at once; add the head's scaled logit."""
@@ -263,9 +290,9 @@ class Extractor:
                     forced[i, k] = True
                     any_forced[k] = True
                     scores[i, k] = max(scores[i, k], 0.0)
-        shape = scores.shape
-        reading.forced = forced if forced is not _NO_FLAGS else np.zeros(shape, dtype=bool)
-        reading.denied = denied if denied is not _NO_FLAGS else np.zeros(shape, dtype=bool)
+        n = len(kept)
+        reading.forced = forced if forced is not _NO_FLAGS else _NO_FLAGS[:n]
+        reading.denied = denied if denied is not _NO_FLAGS else _NO_FLAGS[:n]
         bias, threshold = self.classifier.bias, self.threshold
         totals = bias + scores.sum(axis=0)
         alone = bias + scores.max(axis=0) - self.sentence_margin
@@ -311,10 +338,10 @@ class Extractor:
                 arrays.lowers, arrays.alpha, sent.token_start, sent.token_end
             )
 
-    def _score_sentences(
-        self, doc: Doc, a: DocArrays, text: str
-    ) -> tuple[list[Sentence], np.ndarray, list[Verdict]]:
-        """Kept sentences, their classifier scores and the rules' verdicts on them."""
+    def _read_sentences(
+        self, a: DocArrays, text: str
+    ) -> tuple[list[Sentence], Extractor.Features, list[Verdict]]:
+        """Kept sentences, their features and the rules' verdicts on them."""
         kept: list[Sentence] = []
         verdicts = []
         in_code = False
@@ -336,12 +363,7 @@ class Extractor:
         for s in kept:
             offsets.append(len(indices))
             indices.extend(sentence_features(a.words, a.punct, a.space, s.token_start, s.token_end))
-        if not kept:
-            return [], np.zeros((0, len(KINDS)), dtype=np.float32), []
-        scores = self.classifier.sentence_scores(
-            np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
-        )
-        return kept, np.array(scores, dtype=np.float32), verdicts
+        return kept, (indices, offsets), verdicts
 
 
 _NO_FLAGS = np.zeros((MAX_SENTENCES, len(KINDS)), dtype=bool)

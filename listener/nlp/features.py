@@ -136,30 +136,26 @@ class DocArrays:
             self.alpha: list[int] = []
             self.words: list[int] = []
             return
-        self.lowers = arr[:, 0].tolist()
-        self.punct = arr[:, 1].tolist()
-        self.space = arr[:, 2].tolist()
-        self.alpha = arr[:, 3].tolist()
+        # One tolist for all columns: per-column conversions cost more than the work on them.
+        lowers, punct, space, alpha, num, url, idx, length, last = arr.T.tolist()
+        self.lowers, self.punct, self.space, self.alpha = lowers, punct, space, alpha
         # What features see: the lower-case form, one token for every number and every URL.
-        words = self.lowers
-        if arr[:, 4].any() or arr[:, 5].any():
+        words = lowers
+        if any(num) or any(url):
             words = list(words)
-            for i in arr[:, 4].nonzero()[0].tolist():
+            for i in compress(range(len(words)), num):
                 words[i] = NUMBER
-            for i in arr[:, 5].nonzero()[0].tolist():
+            for i in compress(range(len(words)), url):
                 words[i] = URL
         self.words = words
         n = len(arr)
-        idx, length = arr[:, 6].tolist(), arr[:, 7].tolist()
         if text is not None:
             newlines = {
-                i
-                for i in compress(range(n), self.space)
-                if "\n" in text[idx[i] : idx[i] + length[i]]
+                i for i in compress(range(n), space) if "\n" in text[idx[i] : idx[i] + length[i]]
             }
-            first = sentence_starts(arr[:, 8].tolist(), self.punct, newlines)
+            first = sentence_starts(last, punct, newlines)
         else:
-            first = [0, *((arr[1:, 8].astype(np.int64) == 1).nonzero()[0] + 1).tolist()]
+            first = [0, *(i for i in range(1, n) if last[i] == 1)]
         ends = [*first[1:], n]
         self.bounds = [
             (s, e, idx[s], idx[e - 1] + length[e - 1]) for s, e in zip(first, ends, strict=True)
