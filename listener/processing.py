@@ -145,7 +145,7 @@ class Processor:
                         value=ItemRow.id,
                     ),
                 )
-                .values(processed_key=self.key)
+                .values(processed_key=self.key, skipped=_skip_reasons(results))
                 .returning(ItemRow.id)
                 .execution_options(synchronize_session=False)
             )
@@ -248,3 +248,10 @@ class _Result:
     statements: list[tuple[Statement, list[Match]]]
     skipped: SkipReason | None = None
     """Why the item gave nothing to read ("empty", "language", "nothing-kept"), else None."""
+
+
+def _skip_reasons(results: Sequence[_Result]) -> Any:
+    """Each claimed item's reason for reading nothing (``items.skipped``), or NULL, in one
+    expression for the claiming UPDATE."""
+    reasons = {result.item.id: result.skipped for result in results if result.skipped}
+    return case(reasons, value=ItemRow.id, else_=None) if reasons else None

@@ -73,6 +73,14 @@ def format_status(data: dict[str, Any]) -> str:
     ]
     if aside:
         lines += ["", "quarantined records (could not be read):", *aside]
+    foreign = [(s["name"], s.get("other_language", 0)) for s in data["sources"]]
+    if any(n for _, n in foreign):
+        total = sum(n for _, n in foreign)
+        lines += [
+            "",
+            f"skipped as another language than the personas': {total} items",
+            *(f"  {name}: {n}" for name, n in foreign if n),
+        ]
     pending = [
         f"  {d['channel']} {d['subject']} → {d['sink']}: {d['status']}"
         + (f" ({d['error']})" if d["error"] else "")

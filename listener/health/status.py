@@ -72,6 +72,7 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
                 "statements": count.statements if count else 0,
                 "evidence": count.evidence if count else 0,
                 "pending": count.pending if count else 0,
+                "other_language": count.other_language if count else 0,
                 "quarantined": kept_aside.get(source.name, 0),
                 "newest_item_at": _iso(count.newest_item_at) if count else None,
                 "last_attempt_at": _iso(row.last_attempt_at) if row else None,

@@ -23,7 +23,7 @@ from listener.nlp import versions
 from listener.nlp.features import DocArrays, sentence_features
 from listener.nlp.language import is_english_text
 from listener.nlp.model import LinearModel, load_model
-from listener.nlp.pipeline import build_nlp, lemma_lookup
+from listener.nlp.pipeline import SENTENCES, build_nlp, lemma_lookup
 from listener.nlp.prompted import is_non_answer
 from listener.nlp.reading import Reading, Sentence
 from listener.nlp.rules import NEUTRAL, Verdict, judge
@@ -87,6 +87,8 @@ class Extractor:
         # lookup lemmatizer (half the pipeline's time) is skipped and themes look lemmas up.
         self._disable = ["lemmatizer"] if model is None and self.nlp.has_pipe("lemmatizer") else []
         pipes = set(self.nlp.pipe_names) - set(self._disable)
+        self._split_here = pipes == {SENTENCES}
+        """Only our sentence rule would run: tokenize and split from the arrays instead."""
         self._tagged = bool(pipes & {"tagger", "morphologizer"})
         self._lemmatized = "lemmatizer" in pipes
         self._lemma = lemma_lookup(self.nlp)
@@ -139,13 +141,13 @@ class Extractor:
             prepared = [self._prepare(t) for t in chunk]
             with self._zone():
                 # The text rides along: Doc.text rebuilds the string from the tokens each call.
-                pairs = self.nlp.pipe(
-                    zip(prepared, zip(prepared, asked, strict=True), strict=True),
-                    batch_size=batch_size,
-                    disable=self._disable,
-                    as_tuples=True,
+                docs = self._docs(prepared, batch_size)
+                scored = self._score_chunk(
+                    [
+                        self._score_doc(doc, text, prompt)
+                        for doc, text, prompt in zip(docs, prepared, asked, strict=True)
+                    ]
                 )
-                scored = [self._score_doc(doc, text, prompt) for doc, (text, prompt) in pairs]
                 if self.head is not None:
                     self._add_semantic(scored)
                 readings = []
@@ -156,6 +158,13 @@ class Extractor:
                         annotate(doc, arrays, reading)
                     readings.append(reading)
             yield from readings
+
+    def _docs(self, texts: list[str], batch_size: int) -> Iterator[Doc]:
+        """Blank English needs only the tokenizer (sentences are split from the token arrays,
+        :class:`DocArrays`): ``nlp.pipe`` costs a tenth of the extraction in bookkeeping."""
+        if self._split_here:
+            return map(self.nlp.tokenizer, texts)
+        return iter(self.nlp.pipe(texts, batch_size=batch_size, disable=self._disable))
 
     def _zone(self) -> AbstractContextManager[object]:
         """A spaCy memory zone once the vocabulary holds the common words: words first seen
@@ -171,9 +180,12 @@ class Extractor:
         inspection and for ranking evaluation misses; rule assertions are not reflected."""
         text = self._prepare(text)
         with self._zone():
-            doc = next(self.nlp.pipe([text], disable=self._disable))
-            arrays = DocArrays(doc)
-            _, scores, verdicts = self._score_sentences(doc, arrays, text)
+            doc = next(self._docs([text], 1))
+            arrays = DocArrays(doc, text if self._split_here else None)
+            _, (indices, offsets), verdicts = self._read_sentences(arrays, text)
+            scores = self.classifier.sentence_scores(
+                np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+            )
             scores, _, _ = _apply_rules(scores, verdicts)
         totals = self.classifier.bias + scores.sum(axis=0) - self.threshold
         return {kind: round(float(totals[k]), 3) for k, kind in enumerate(KINDS)}
@@ -188,28 +200,50 @@ class Extractor:
         return text[: cut if cut > 0 else MAX_CHARS]
 
     Scored = tuple[Doc, DocArrays, Reading, np.ndarray, list[Verdict]]
+    Features = tuple[list[int], list[int]]
+    """Kept sentences' feature buckets (one list) and where each sentence's run starts."""
+    Read = tuple[Doc, DocArrays, Reading, Features, list[Verdict]]
 
-    def _score_doc(self, doc: Doc, text: str, prompt: str | None) -> Extractor.Scored:
-        """First phase: skip reasons, kept sentences and their classifier scores."""
+    def _score_chunk(self, read: list[Extractor.Read]) -> list[Extractor.Scored]:
+        """The classifier's scores for every kept sentence of the chunk in one call (numpy's
+        per-call cost, paid per document, was several percent of the extraction)."""
+        indices: list[int] = []
+        offsets: list[int] = []
+        for _, _, _, (feats, starts), _ in read:
+            base = len(indices)
+            offsets.extend([base + o for o in starts])
+            indices.extend(feats)
+        rows = self.classifier.sentence_scores(
+            np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
+        )
+        out: list[Extractor.Scored] = []
+        row = 0
+        for doc, arrays, reading, (_, starts), verdicts in read:
+            out.append((doc, arrays, reading, rows[row : row + len(starts)], verdicts))
+            row += len(starts)
+        return out
+
+    def _score_doc(self, doc: Doc, text: str, prompt: str | None) -> Extractor.Read:
+        """First phase: skip reasons, kept sentences and their features."""
         stats = self.stats
         stats.documents += 1
-        arrays = DocArrays(doc)
+        arrays = DocArrays(doc, text if self._split_here else None)
         reading = Reading(text=text, prompt=prompt)
-        empty = np.zeros((0, len(KINDS)), dtype=np.float32)
+        nothing: Extractor.Features = ([], [])
         if not text.strip():
             stats.skipped_empty += 1
             reading.skipped = "empty"
-            return doc, arrays, reading, empty, []
+            return doc, arrays, reading, nothing, []
         if not is_english_text(text, arrays):
             stats.skipped_non_english += 1
             reading.skipped = "language"
-            return doc, arrays, reading, empty, []
+            return doc, arrays, reading, nothing, []
         reading.words, reading.space = arrays.words, arrays.space
-        kept, scores, verdicts = self._score_sentences(doc, arrays, text)
+        kept, features, verdicts = self._read_sentences(arrays, text)
         if not kept:
             reading.skipped = "nothing-kept"
         reading.sentences = kept
-        return doc, arrays, reading, scores, verdicts
+        return doc, arrays, reading, features, verdicts
 
     def _add_semantic(self, scored: list[Extractor.Scored]) -> None:
         """Embed every kept sentence of the chunk at once; add the head's scaled logit."""
@@ -242,29 +276,44 @@ class Extractor:
         """Second phase: rules, the survey prompt, and the per-document decision."""
         stats, text, prompt, kept = self.stats, reading.text, reading.prompt, reading.sentences
         scores, forced, denied = _apply_rules(scores, verdicts)
+        any_forced = [False, False]
+        if forced is not _NO_FLAGS:
+            any_forced = [bool(forced[:, k].any()) for k in range(len(KINDS))]
         if prompt in KINDS:
             k = KINDS.index(prompt)
+            if forced is _NO_FLAGS:
+                forced = np.zeros(scores.shape, dtype=bool)
             for i, sent in enumerate(kept):
                 # Rules that deny the kind have already capped its score at 0 or below without
                 # asserting it; only a denial or a non-answer keeps a prompted sentence out.
                 if not denied[i, k] and not is_non_answer(text[sent.start : sent.end]):
                     forced[i, k] = True
+                    any_forced[k] = True
                     scores[i, k] = max(scores[i, k], 0.0)
+        n = len(kept)
+        reading.forced = forced if forced is not _NO_FLAGS else _NO_FLAGS[:n]
+        reading.denied = denied if denied is not _NO_FLAGS else _NO_FLAGS[:n]
         bias, threshold = self.classifier.bias, self.threshold
         totals = bias + scores.sum(axis=0)
         alone = bias + scores.max(axis=0) - self.sentence_margin
-        reading.denied, reading.forced = denied, forced
         reading.margins = (bias + scores - threshold).astype(np.float32)
         reading.doc_margins = (totals - threshold).astype(np.float32)
+        # Plain Python from here: numpy's per-call cost dominates on a few sentences.
+        found_kinds: list[bool] = ((totals > threshold) | (alone > threshold)).tolist()
+        columns = scores.T.tolist()
         for k, kind in enumerate(KINDS):
-            found = totals[k] > threshold[k] or alone[k] > threshold[k] or forced[:, k].any()
+            found = found_kinds[k] or any_forced[k]
             if not found:
                 continue
-            column = scores[:, k]
-            best = float(column.max())
-            order = np.argsort(-column, kind="stable")[:MAX_STATEMENTS_PER_KIND]
-            chosen = set(np.flatnonzero(forced[:, k])[:MAX_STATEMENTS_PER_KIND].tolist())
-            for rank, i in enumerate(order.tolist()):
+            column = columns[k]
+            best = max(column)
+            order = sorted(range(len(column)), key=column.__getitem__, reverse=True)
+            chosen = (
+                set(np.flatnonzero(forced[:, k])[:MAX_STATEMENTS_PER_KIND].tolist())
+                if any_forced[k]
+                else set()
+            )
+            for rank, i in enumerate(order[:MAX_STATEMENTS_PER_KIND]):
                 if rank > 0 and (column[i] <= 0 or column[i] < SHARE_OF_BEST * best):
                     break
                 if len(chosen) < MAX_STATEMENTS_PER_KIND:
@@ -289,10 +338,10 @@ class Extractor:
                 arrays.lowers, arrays.alpha, sent.token_start, sent.token_end
             )
 
-    def _score_sentences(
-        self, doc: Doc, a: DocArrays, text: str
-    ) -> tuple[list[Sentence], np.ndarray, list[Verdict]]:
-        """Kept sentences, their classifier scores and the rules' verdicts on them."""
+    def _read_sentences(
+        self, a: DocArrays, text: str
+    ) -> tuple[list[Sentence], Extractor.Features, list[Verdict]]:
+        """Kept sentences, their features and the rules' verdicts on them."""
         kept: list[Sentence] = []
         verdicts = []
         in_code = False
@@ -314,18 +363,20 @@ class Extractor:
         for s in kept:
             offsets.append(len(indices))
             indices.extend(sentence_features(a.words, a.punct, a.space, s.token_start, s.token_end))
-        if not kept:
-            return [], np.zeros((0, len(KINDS)), dtype=np.float32), []
-        scores = self.classifier.sentence_scores(
-            np.asarray(indices, dtype=np.int64), np.asarray(offsets, dtype=np.int64)
-        )
-        return kept, np.array(scores, dtype=np.float32), verdicts
+        return kept, (indices, offsets), verdicts
+
+
+_NO_FLAGS = np.zeros((MAX_SENTENCES, len(KINDS)), dtype=bool)
+"""Shared read-only "no rule applies" flags (rows beyond a document's sentences are unused)."""
+_NO_FLAGS.flags.writeable = False
 
 
 def _apply_rules(
     scores: np.ndarray, verdicts: list[Verdict]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores after the rules' caps and assertions; which kinds they assert and which deny."""
+    if all(v is NEUTRAL for v in verdicts):
+        return scores, _NO_FLAGS, _NO_FLAGS
     scores = scores.copy()
     shape = scores.shape
     forced, denied = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)

@@ -12,6 +12,7 @@ each. Plain integer arithmetic over ``Doc.to_array`` keeps this at a few microse
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import compress
 
 import numpy as np
 from spacy.attrs import (
@@ -23,11 +24,13 @@ from spacy.attrs import (
     LIKE_NUM,
     LIKE_URL,
     LOWER,
+    ORTH,
     SENT_START,
 )
 from spacy.strings import hash_string as _spacy_hash  # type: ignore[attr-defined]
 from spacy.tokens import Doc
 
+from listener.nlp.sentences import sentence_starts
 from listener.nlp.versions import FEATURE_VERSION, N_BUCKETS
 
 
@@ -110,14 +113,19 @@ def _combine(a: int, b: int) -> int:
 
 
 class DocArrays:
-    """Per-token attributes of one document as plain Python lists (fast to index)."""
+    """Per-token attributes of one document as plain Python lists (fast to index).
+
+    With ``text`` (the document's text), sentences are split here, from the same arrays
+    (:mod:`listener.nlp.sentences`): the extractor's blank pipeline runs only the tokenizer.
+    Without it, the Doc's own sentence starts are read (a trained model's, or the component's).
+    """
 
     __slots__ = ("alpha", "bounds", "lowers", "punct", "space", "words")
 
-    def __init__(self, doc: Doc) -> None:
-        arr = doc.to_array(
-            [LOWER, IS_PUNCT, IS_SPACE, IS_ALPHA, LIKE_NUM, LIKE_URL, SENT_START, IDX, LENGTH]
-        )
+    def __init__(self, doc: Doc, text: str | None = None) -> None:
+        columns = [LOWER, IS_PUNCT, IS_SPACE, IS_ALPHA, LIKE_NUM, LIKE_URL, IDX, LENGTH]
+        columns.append(ORTH if text is not None else SENT_START)
+        arr = doc.to_array(columns)
         self.bounds: list[tuple[int, int, int, int]] = []
         """Sentences as (first token, end token, start char, end char): ``doc.sents`` without
         building a Span per sentence."""
@@ -128,22 +136,26 @@ class DocArrays:
             self.alpha: list[int] = []
             self.words: list[int] = []
             return
-        self.lowers = arr[:, 0].tolist()
-        self.punct = arr[:, 1].tolist()
-        self.space = arr[:, 2].tolist()
-        self.alpha = arr[:, 3].tolist()
+        # One tolist for all columns: per-column conversions cost more than the work on them.
+        lowers, punct, space, alpha, num, url, idx, length, last = arr.T.tolist()
+        self.lowers, self.punct, self.space, self.alpha = lowers, punct, space, alpha
         # What features see: the lower-case form, one token for every number and every URL.
-        words = self.lowers
-        if arr[:, 4].any() or arr[:, 5].any():
+        words = lowers
+        if any(num) or any(url):
             words = list(words)
-            for i in arr[:, 4].nonzero()[0].tolist():
+            for i in compress(range(len(words)), num):
                 words[i] = NUMBER
-            for i in arr[:, 5].nonzero()[0].tolist():
+            for i in compress(range(len(words)), url):
                 words[i] = URL
         self.words = words
         n = len(arr)
-        first = [0] + [i + 1 for i in (arr[1:, 6].astype(np.int64) == 1).nonzero()[0].tolist()]
-        idx, length = arr[:, 7].tolist(), arr[:, 8].tolist()
+        if text is not None:
+            newlines = {
+                i for i in compress(range(n), space) if "\n" in text[idx[i] : idx[i] + length[i]]
+            }
+            first = sentence_starts(last, punct, newlines)
+        else:
+            first = [0, *(i for i in range(1, n) if last[i] == 1)]
         ends = [*first[1:], n]
         self.bounds = [
             (s, e, idx[s], idx[e - 1] + length[e - 1]) for s, e in zip(first, ends, strict=True)

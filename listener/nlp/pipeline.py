@@ -15,15 +15,13 @@ import numpy as np
 import spacy
 from spacy.attrs import IS_PUNCT, IS_SPACE, ORTH, SENT_START
 from spacy.language import Language
-from spacy.pipeline import Sentencizer
 from spacy.tokens import Doc
 
 from listener.errors import ListenerError
-from listener.nlp.features import hash_string
+from listener.nlp.sentences import sentence_starts
 
 SENTENCES = "listener_sentences"
 LINE_BREAKS = "listener_line_breaks"
-_PUNCT_CHARS = frozenset(hash_string(c) for c in Sentencizer.default_punct_chars)
 
 
 @Language.component(SENTENCES)
@@ -33,21 +31,10 @@ def _sentences(doc: Doc) -> Doc:
     if n == 0:
         return doc
     arr = doc.to_array([ORTH, IS_PUNCT, IS_SPACE])
-    orths, puncts, spaces = arr[:, 0].tolist(), arr[:, 1].tolist(), arr[:, 2].tolist()
+    # (Doc.text would copy the whole text)
+    newlines = {i for i in np.flatnonzero(arr[:, 2]).tolist() if "\n" in doc[i].text}
     starts = np.full(n, -1, dtype=np.int64)
-    starts[0] = 1
-    seen_end = False
-    for i in range(n):
-        if spaces[i] and i + 1 < n and "\n" in doc[i].text:  # (Doc.text would copy the text)
-            starts[i + 1] = 1
-            seen_end = False
-            continue
-        end_char = orths[i] in _PUNCT_CHARS
-        if seen_end and not puncts[i] and not end_char:
-            starts[i] = 1
-            seen_end = False
-        elif end_char:
-            seen_end = True
+    starts[sentence_starts(arr[:, 0].tolist(), arr[:, 1].tolist(), newlines)] = 1
     doc.from_array([SENT_START], starts.view(np.uint64))  # type: ignore[arg-type]
     return doc
 

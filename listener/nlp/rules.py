@@ -143,15 +143,31 @@ _PAIN_ASSERTION_WORDS = hashes(
 )
 _ASPIRATION_ASSERTION_WORDS = hashes("wish would 'd ’d please only way option ability able request")
 
+_ANY_RULE_WORD = (
+    _DENIAL_WORDS
+    | _SARCASM_WORDS
+    | _COMPARISON_WORDS
+    | _NOT_A_PAIN_WORDS
+    | _PAIN_ASSERTION_WORDS
+    | _ASPIRATION_ASSERTION_WORDS
+    | _REQUEST_STARTS
+    | _REPAIR_VERBS
+    | _PLEASE
+)
+"""A statement (not a question) without any of these is neutral: every rule below needs one."""
+
 
 def judge(text: str, words: list[int], has_alpha: bool) -> Verdict:
     """Rules for one sentence: its text and the lower-case hashes of its non-space tokens."""
-    if not has_alpha or (len(text) > 60 and not any(c.isspace() for c in text.strip())):
+    if not has_alpha or (len(text) > 60 and len(text.split(maxsplit=1)) == 1):
         return SKIP  # no words, or one giant token (a hash, base64, a key mashed down)
     stripped = text.lstrip()
     if stripped.startswith((">", "```")) or _looks_like_code(stripped):
         return SKIP
     is_question = words[-1] == _QUESTION
+    quiet = not is_question and _ANY_RULE_WORD.isdisjoint(words)
+    if quiet and "/s" not in text and "🙄" not in text:
+        return NEUTRAL  # most sentences: no word any rule below looks for
     request = _is_request(words)
     cap_pain = cap_aspiration = pain = False
     complaint_question = _WHY in words and not _PAIN_CUES.isdisjoint(words)

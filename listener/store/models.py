@@ -99,6 +99,7 @@ class ItemRow(Base):
         ),
         Index("ix_items_processed_key_id", "processed_key", "id"),
         Index("ix_items_source_id_fingerprint", "source_id", "fingerprint"),
+        Index("ix_items_skipped_source_id", "skipped", "source_id"),  # status: other language
         Index("ix_items_source_id_created_at", "source_id", "created_at"),  # status: newest
     )
 
@@ -121,6 +122,9 @@ class ItemRow(Base):
     new id is recognised. NULL for an item without words."""
     processed_key: Mapped[str | None] = mapped_column(String(80), nullable=True)
     """extractor version + persona version this item was last processed with; NULL = pending."""
+    skipped: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """Why its last processing read nothing ("empty", "language", "nothing-kept"), else NULL:
+    `listener status` says how many items were skipped as another language."""
     survey: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
     """For survey answers: {survey, question, question_id, response_id} (RawItem.survey), so a
     quote in a report can name the survey, the question and the response."""

@@ -38,6 +38,8 @@ class SourceCounts:
     evidence: int
     pending: int
     newest_item_at: datetime | None
+    other_language: int = 0
+    """Items whose last processing skipped them as another language than the personas'."""
 
 
 def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceCounts]:
@@ -61,6 +63,7 @@ def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceC
         .scalar_subquery()
     )
     newest = {source_id: at for source_id, at in session.execute(select(SourceRow.id, newest_item))}
+    other_language = per_source(ItemRow.source_id, ItemRow.skipped == "language")
     return {
         source_id: SourceCounts(
             items=items.get(source_id, 0),
@@ -68,6 +71,7 @@ def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceC
             evidence=evidence.get(source_id, 0),
             pending=pending.get(source_id, 0),
             newest_item_at=newest_at,
+            other_language=other_language.get(source_id, 0),
         )
         for source_id, newest_at in newest.items()
     }
