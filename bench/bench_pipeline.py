@@ -166,7 +166,8 @@ class Result:
 
 def run_child(tree: Path, config: Path, label: str, database: str, rows: int) -> Result:
     out = config.parent / "phases.json"
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    # PostgreSQL needs the author key from the environment (SQLite would generate one)
+    env = {**os.environ, "PYTHONHASHSEED": "0", "LISTENER_AUTHOR_KEY": "bench-" + "k" * 32}
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, __file__, "_child", str(tree), str(config), str(out)],
