@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from dataclasses import dataclass
-from datetime import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +22,7 @@ from listener import secrets
 from listener.alerts.config import AlertsConfig
 from listener.dburl import database_url_problem, resolve_database_url
 from listener.drift.model import DriftConfig
+from listener.durations import parse_duration, parse_weekly_schedule
 from listener.environment import expand, register_env_keys
 from listener.errors import ConfigError
 from listener.logging import LOG_LEVELS
@@ -31,29 +30,6 @@ from listener.personas import PersonaSet, format_validation_error, load_personas
 from listener.privacy.config import PrivacyConfig, RetentionConfig
 from listener.webhooks.config import WebhooksConfig, name_clashes
 from listener.yamlfile import load_yaml
-
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MAX_INTERVAL_SECONDS = 366 * 86400
-"""Longer intervals are a typo (1000000000d overflowed the scheduler); use cron for rare runs."""
-
-
-def parse_duration(value: str) -> float:
-    """ "30m" → 1800.0 seconds, between 1 s and 366 days. Raises ValueError with the fix."""
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(
-            f"{value!r} is not a duration; use a number and a unit, e.g. 90s, 30m, 6h, 1d"
-        )
-    seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
-    if seconds <= 0:
-        raise ValueError(f"{value!r}: the interval must be positive, e.g. 30m")
-    if seconds < 1:
-        raise ValueError(f"{value!r}: the shortest interval is 1s")
-    if seconds > MAX_INTERVAL_SECONDS:
-        raise ValueError(f"{value!r}: the longest interval is 366d; for rarer runs use cron")
-    return seconds
 
 
 class _Strict(BaseModel):
@@ -136,19 +112,6 @@ class DigestConfig(_Strict):
         return value
 
 
-def parse_weekly_schedule(value: str) -> tuple[int, time]:
-    """ "mon 08:00" → (0, 08:00). Raises ValueError that shows the accepted form."""
-    parts = value.lower().split()
-    if len(parts) != 2 or parts[0][:3] not in _WEEKDAYS:
-        raise ValueError(f"{value!r}: use a weekday and a time, e.g. 'mon 08:00'")
-    try:
-        hours, minutes = (int(p) for p in parts[1].split(":"))
-        at = time(hours, minutes)
-    except ValueError as exc:
-        raise ValueError(f"{value!r}: the time must be HH:MM, e.g. 'mon 08:00'") from exc
-    return _WEEKDAYS.index(parts[0][:3]), at
-
-
 class SmtpConfig(_Strict):
     host: str
     port: int = Field(default=587, gt=0, lt=65536)
@@ -191,7 +154,7 @@ class LeasesConfig(_Strict):
 
     duration: str = "30s"
     """A source run's lease. A dead instance's runs are taken over after at most this long."""
-    poll: str = "5s"
+    poll: str = "1s"
     """How often each instance renews its leases, beats its heartbeat and looks for due runs."""
 
     @field_validator("duration", "poll")
@@ -205,7 +168,7 @@ class LeasesConfig(_Strict):
         if self.poll_seconds * 2 > self.duration_seconds:
             raise ValueError(
                 f"poll ({self.poll}) must be at most half of duration ({self.duration}), so a "
-                "live instance renews its leases before they run out; e.g. duration: 30s, poll: 5s"
+                "live instance renews its leases before they run out; e.g. duration: 30s, poll: 1s"
             )
         return self
 

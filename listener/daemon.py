@@ -46,8 +46,6 @@ log = get_logger("listener.daemon")
 STOP_GRACE_SECONDS = 4.0
 DELIVERY_INTERVAL_SECONDS = 120
 RETENTION_INTERVAL_SECONDS = 86400
-MIN_ROUND_SECONDS = 0.1
-"""The lease loop's shortest wait before a source falls due."""
 HEARTBEAT_SECONDS = 5.0
 """How often the scheduler proves it runs jobs, without a systemd watchdog (which sets its own)."""
 
@@ -147,9 +145,9 @@ class Daemon:
             # is left stays due and is taken by whoever asks next
             share = -(-len(self._enabled) // max(1, peers)) - len(running)
             with self.service.store.session() as session:
-                idle = [n for n in self._enabled if n not in running]
-                taken = leases.claim_due(session, idle, self.lease, now, share)
-                due = leases.next_due(session, [n for n in idle if n not in taken], now)
+                taken = leases.claim_due(
+                    session, [n for n in self._enabled if n not in running], self.lease, now, share
+                )
             if not self._first_pass_done:
                 self._check_first_pass()
         except SQLAlchemyError as exc:
@@ -166,15 +164,7 @@ class Daemon:
                 id=f"source:{name}:{next(self._runs)}",
                 name=name,
             )
-        return self._until_next_round(due, now)
-
-    def _until_next_round(self, due: datetime | None, now: datetime) -> float:
-        """A poll from now, or sooner when a source falls due before it: a source every 5 s
-        polled every 5 s would otherwise wait up to a whole poll and miss its interval."""
-        if due is None:
-            return self.poll_seconds
-        wait = (due - now).total_seconds()
-        return min(self.poll_seconds, max(MIN_ROUND_SECONDS, wait))
+        return self.poll_seconds
 
     def _lease_loop(self) -> None:
         wait = 0.0

@@ -19,13 +19,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from listener.alerts.record import evaluate_week
-from listener.config import Config, parse_weekly_schedule
+from listener.config import Config
 from listener.delivery.claims import Claim
 from listener.delivery.deliver import Outcome, deliver
 from listener.delivery.outbox import write_outbox
 from listener.delivery.smtp import send_email
 from listener.digest.build import Digest, build_digest
 from listener.digest.render import render_html, render_text
+from listener.durations import parse_weekly_schedule
 from listener.store.db import Store
 from listener.store.models import DeliveryRow, DriftRunRow
 from listener.weeks import iso_week, shift, week_start

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from listener.instance import HOSTNAME, INSTANCE_ID
@@ -80,20 +80,6 @@ def claim_due(
         if cast("CursorResult[Any]", result).rowcount:
             taken.append(name)
     return taken
-
-
-def next_due(session: Session, names: Iterable[str], now: datetime) -> datetime | None:
-    """The earliest stored next run after ``now`` of the named sources (None: none), so the
-    lease loop can wake for it instead of up to a poll late. Sources already due but not taken
-    (held by a peer) are left to the regular poll."""
-    wanted = list(names)
-    if not wanted:
-        return None
-    return session.scalar(
-        select(func.min(SourceRow.next_run_at)).where(
-            SourceRow.name.in_(wanted), SourceRow.next_run_at > now
-        )
-    )
 
 
 def hold(session: Session, source_id: int, lease: Lease, now: datetime) -> None:

