@@ -176,3 +176,18 @@ def wait_for(log: Path, predicate: Any, timeout: float = 120.0) -> list[dict[str
         time.sleep(0.3)
     tail = log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
     raise AssertionError(f"the daemon never got there; log tail:\n{tail}")
+
+
+def assert_processed_once(connection: Any) -> None:
+    """No statement stored twice for one item (a repeated processing), and some stored."""
+    from sqlalchemy import func, select
+
+    from listener.store.models import StatementRow
+
+    twice = connection.execute(
+        select(StatementRow.item_id, StatementRow.start, StatementRow.kind)
+        .group_by(StatementRow.item_id, StatementRow.start, StatementRow.kind)
+        .having(func.count() > 1)
+    ).all()
+    assert twice == [], "an item was processed twice"
+    assert connection.scalar(select(func.count()).select_from(StatementRow)) > 0
