@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.drift_baselines import cusum_alone, peak_detector
 from bench.drift_score import BANDS, TARGETS, Alert, Score, merge
 from bench.drift_sim import FIRST_SCORED_WEEK, SHAPES, WEEKS, Simulated, simulate
+from listener.drift.config import UP, DriftConfig
 from listener.drift.detect import evaluate
-from listener.drift.model import UP, DriftConfig
 
 TARGET_FALSE = 1.0
 CALIBRATION_NULL, CALIBRATION_DRIFT, SCORING_NULL, SCORING_DRIFT = 10_000, 20_000, 30_000, 0

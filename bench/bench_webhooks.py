@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from listener import logging as listener_logging
+from listener.privacy.keys import Pseudonymiser
 from listener.store.db import Store
 from listener.webhooks.config import WebhooksConfig
 from listener.webhooks.events import typeform_signature
@@ -84,7 +85,8 @@ def main() -> None:
         config = WebhooksConfig.model_validate(
             {"routes": [{"name": "bench", "type": "typeform", "secret_env": "BENCH_SECRET"}]}
         )
-        receiver = Receiver(config, store, environ={"BENCH_SECRET": SECRET})
+        pseudonyms = Pseudonymiser(b"bench-webhooks-author-key")
+        receiver = Receiver(config, store, pseudonyms, environ={"BENCH_SECRET": SECRET})
         server = WebhookServer(receiver).start()
         try:
             for n in range(20):  # warm up connections and caches

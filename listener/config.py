@@ -21,7 +21,7 @@ from connectors.registry import REGISTRY
 from listener import secrets
 from listener.alerts.config import AlertsConfig
 from listener.dburl import database_url_problem, resolve_database_url
-from listener.drift.model import DriftConfig
+from listener.drift.config import DriftConfig
 from listener.durations import parse_duration, parse_weekly_schedule
 from listener.environment import expand, register_env_keys
 from listener.errors import ConfigError

@@ -17,8 +17,9 @@ from listener.alerts.workspace import (
     segment_counts,
     theme_workspace,
 )
+from listener.drift.config import DriftConfig
 from listener.drift.detect import evaluate
-from listener.drift.model import CellKey, DriftConfig, Finding, WeekResult
+from listener.drift.model import CellKey, Finding, WeekResult
 from listener.drift.segments import segment_findings
 from listener.drift.themes import ThemeGroup
 from listener.personas import PersonaSet

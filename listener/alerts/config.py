@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from listener.drift.model import FINDING_KINDS, FindingKind
+from listener.drift.config import FINDING_KINDS, FindingKind
 
 
 class WebhookSinkConfig(BaseModel):

@@ -18,7 +18,8 @@ from listener.alerts.analysis import analyse
 from listener.alerts.record import Evaluated
 from listener.alerts.text import Labels, summary
 from listener.config import Config
-from listener.drift.model import DOWN, CellKey, CellWeek, Finding
+from listener.drift.config import DOWN
+from listener.drift.model import CellKey, CellWeek, Finding
 from listener.store import reports
 from listener.store import sources as source_state
 from listener.store.models import AlertRow, SourceRow

@@ -24,17 +24,9 @@ from typing import Any
 
 import numpy as np
 
+from listener.drift.config import DriftConfig, FindingKind
 from listener.drift.expected import degraded_source_weeks, existing
-from listener.drift.model import (
-    BoolArray,
-    CellKey,
-    CellWeek,
-    DriftConfig,
-    Finding,
-    FindingKind,
-    WeekResult,
-    Workspace,
-)
+from listener.drift.model import BoolArray, CellKey, CellWeek, Finding, WeekResult, Workspace
 from listener.drift.stats import detectable_ratio
 from listener.drift.week import SERIES_WEEKS, Test, WeekTests
 

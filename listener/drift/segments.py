@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import binomtest
 
-from listener.drift.model import CellKey, DriftConfig, Finding
+from listener.drift.config import DriftConfig
+from listener.drift.model import CellKey, Finding
 from listener.drift.stats import benjamini_hochberg
 
 Declared = Mapping[str, str | Sequence[str]]

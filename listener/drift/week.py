@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from listener.drift.config import DriftConfig
 from listener.drift.expected import LOCAL_WEEKS, Fit, fit, inverse_shape
-from listener.drift.model import BoolArray, DriftConfig, FloatArray, Workspace
+from listener.drift.model import BoolArray, FloatArray, Workspace
 from listener.drift.stats import benjamini_hochberg, conditional_test, cusum, cusum_p_value
 
 FAMILIES = (("sudden",), ("trend_up", "trend_down"), ("stale_slow", "stale_none"))

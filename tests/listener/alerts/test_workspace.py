@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from listener.alerts.analysis import analyse
-from listener.drift.model import DriftConfig
+from listener.drift.config import DriftConfig
 from listener.personas import load_personas
 from listener.store import sources as source_state
 from listener.store.db import Store

@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
+from listener.drift.config import DriftConfig
 from listener.drift.detect import evaluate
-from listener.drift.model import CellKey, DriftConfig, Finding, WeekResult, Workspace
+from listener.drift.model import CellKey, Finding, WeekResult, Workspace
 
 CONFIG = DriftConfig()
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from listener.drift.model import CellKey, DriftConfig
+from listener.drift.config import DriftConfig
+from listener.drift.model import CellKey
 from listener.drift.segments import SegmentCounts, inside, segment_findings
 from listener.drift.themes import group_themes, name_of
 
