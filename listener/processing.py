@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import case, delete, func, insert, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.analysis import Analyser
@@ -25,7 +25,7 @@ from listener.nlp.reading import SkipReason
 from listener.personas import PersonaSet
 from listener.store.db import Store
 from listener.store.items import author_key, pending, processed_key
-from listener.store.models import EvidenceRow, ItemRow, StatementRow
+from listener.store.models import EvidenceRow, ItemRow, StatementRow, table
 from listener.store.pending import next_pending
 from listener.store.probe import lookup, reserve_ids
 from listener.weeks import iso_week
@@ -139,10 +139,10 @@ class Processor:
                 update(ItemRow)
                 .where(
                     ItemRow.id.in_([result.item.id for result in results]),
-                    ItemRow.content_hash
-                    == case(
-                        {result.item.id: result.item.content_hash for result in results},
-                        value=ItemRow.id,
+                    # (id, hash) pairs in one expanding parameter: a CASE of a WHEN per item
+                    # cost more to build in SQLAlchemy than the NLP of a short answer
+                    tuple_(ItemRow.id, ItemRow.content_hash).in_(
+                        [(result.item.id, result.item.content_hash) for result in results]
                     ),
                 )
                 .values(processed_key=self.key, skipped=_skip_reasons(results))
@@ -180,7 +180,7 @@ class Processor:
         ids = reserve_ids(session, StatementRow.id, len(statements))
         for statement_id, row in zip(ids, statements, strict=True):
             row["id"] = statement_id
-        session.execute(insert(StatementRow), statements)
+        session.execute(insert(table(StatementRow)), statements)  # Core: no ORM per row
         evidence = [
             {
                 "statement_id": statement_id,
@@ -201,7 +201,7 @@ class Processor:
             for match in matches
         ]
         if evidence:
-            session.execute(insert(EvidenceRow), evidence)
+            session.execute(insert(table(EvidenceRow)), evidence)
         return ProcessCounts(items=len(current), statements=len(statements), evidence=len(evidence))
 
 

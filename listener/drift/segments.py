@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import binomtest
+from scipy.special import betainc
 
 from listener.drift.config import DriftConfig
 from listener.drift.model import CellKey, Finding
@@ -75,7 +75,7 @@ def segment_findings(
                     if tag in segment:
                         outside_by[f"{tag}={segment[tag]}"] += authors
         n = n_in + n_out
-        p = binomtest(n_out, n, 0.5, alternative="greater").pvalue if n else float("nan")
+        p = outside_share_p(n_out, n) if n else float("nan")
         rows.append((counts.cell, n_in, n_out, p, outside_by))
     q = benjamini_hochberg(np.array([r[3] for r in rows], dtype=float))
     found = []
@@ -106,3 +106,11 @@ def segment_findings(
             )
         )
     return found
+
+
+def outside_share_p(outside: int, n: int) -> float:
+    """The exact one-sided binomial p-value of ``outside`` of ``n`` against one half: what
+    ``scipy.stats.binomtest(outside, n, 0.5, alternative="greater").pvalue`` gives (its binomial
+    survival function is the regularised incomplete beta), from scipy.special, which the drift
+    imports anyway; scipy.stats alone took a second of every start."""
+    return 1.0 if outside <= 0 else float(betainc(outside, n - outside + 1, 0.5))

@@ -56,7 +56,7 @@ class Pseudonymiser:
     def keyed(self, digest: str | None) -> str | None:
         if digest is None:
             return None
-        return hmac.new(self.key, digest.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self.key, digest.encode(), "sha256").hex()  # = hmac.new's hexdigest
 
     def stored_author(self, speaker: str | None) -> str | None:
         """``items.author_hash`` (and a statement's ``author_key``) of this speaker, as ingest

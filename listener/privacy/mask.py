@@ -17,15 +17,21 @@ PHONE = re.compile(
     r"(?<![\w+(])(?!\d{4}-\d\d-\d\d(?!\d))(?:\+|\(\+?)?\d(?:[\s().-]*\d){6,14}(?!\w)"
 )
 HANDLE = re.compile(r"(?<![\w@])@[A-Za-z0-9_]{2,30}\b")
+_DIGIT = re.compile(r"\d")
+"""A phone number has digits, an e-mail address and a handle an "@": a text with neither (most
+answers) is returned after two quick scans instead of three pattern searches (ingest masks
+every text and every segment value)."""
 
 EMAIL_MARK, PHONE_MARK, HANDLE_MARK = "[e-mail]", "[phone]", "@[user]"
 
 
 def mask(text: str) -> str:
     """E-mail addresses, phone numbers and @handles replaced by a marker of what was there."""
-    text = EMAIL.sub(EMAIL_MARK, text)
-    text = PHONE.sub(PHONE_MARK, text)
-    return HANDLE.sub(HANDLE_MARK, text)
+    if "@" in text:
+        text = EMAIL.sub(EMAIL_MARK, text)
+    if _DIGIT.search(text):
+        text = PHONE.sub(PHONE_MARK, text)
+    return HANDLE.sub(HANDLE_MARK, text) if "@" in text else text
 
 
 def mask_emails(text: str) -> str:

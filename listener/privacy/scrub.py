@@ -17,19 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import lru_cache
 
 from connectors.base import RawItem, Rejected, SurveyRef
 from listener.privacy.keys import Pseudonymiser
 from listener.privacy.mask import EMAIL, mask, mask_emails
 from listener.store.items import speaker
 
+_label = lru_cache(maxsize=4096)(mask)
+"""``mask`` of the names every item of a survey repeats (the survey, its questions, segment
+tags and values): masked once, not once per answer."""
+
 
 def scrub_item(item: RawItem, pseudonyms: Pseudonymiser) -> RawItem:
     survey = item.survey
     if survey is not None:
         survey = SurveyRef(
-            survey=mask(survey.survey),
-            question=mask(survey.question),
+            survey=_label(survey.survey),
+            question=_label(survey.question),
             question_id=_id(survey.question_id, pseudonyms),
             response_id=_id(survey.response_id, pseudonyms),
         )
@@ -40,7 +45,7 @@ def scrub_item(item: RawItem, pseudonyms: Pseudonymiser) -> RawItem:
         title=None if item.title is None else mask(item.title),
         url=None if item.url is None else mask_emails(item.url),
         author=pseudonyms.pseudonym(speaker(item)),
-        segment={mask(k): mask(v) for k, v in item.segment.items()},
+        segment={_label(k): _label(v) for k, v in item.segment.items()},
         metadata={},  # not stored; dropped so nothing downstream can log it by mistake
         survey=survey,
     )
@@ -55,6 +60,6 @@ def scrub_rejects(rejected: Iterable[Rejected]) -> tuple[Rejected, ...]:
 
 
 def _id(value: str, pseudonyms: Pseudonymiser) -> str:
-    if not EMAIL.search(value):
+    if "@" not in value or not EMAIL.search(value):  # an address has an "@": a quick test first
         return value
     return "id:" + (pseudonyms.keyed(value) or "")[:40]

@@ -83,10 +83,22 @@ def _unset(query: Any, defaults: dict[str, Any]) -> dict[str, Any]:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL (readers never wait for the writer) with ``synchronous=NORMAL``: a commit is not
+    synced, only checkpoints are, so a power cut may lose the last commits but never leaves
+    the database inconsistent; a lost batch is fetched again with its cursor and a lost chunk
+    stays pending (each was one transaction), so nothing is stored or counted twice.
+
+    Checkpoints every 10 000 pages (40 MB of WAL) instead of 1 000: each one syncs and copies
+    the changed pages into the database, and a bulk ingest of 100 k items had one every two or
+    three batches (a fifth of its time, most of it rewriting the same index pages). A 64 MB page
+    cache per connection (default 2 MB) keeps the indexes of a few hundred thousand items in
+    memory; it is an upper bound, filled only as pages are read."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

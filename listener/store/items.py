@@ -16,9 +16,9 @@ from sqlalchemy import ColumnElement, and_, insert, or_, update
 from sqlalchemy.orm import Session
 
 from connectors.base import RawItem, SurveyRef
-from listener.store.models import ItemRow, SourceRow
+from listener.store.models import ItemRow, SourceRow, table
 from listener.store.probe import probe
-from listener.store.storable import storable, storable_data, storable_or_none
+from listener.store.storable import all_storable, storable, storable_data, storable_or_none
 
 
 @dataclass
@@ -206,10 +206,10 @@ def ingest_batch(
             if row.survey != survey:  # a renamed form or question: no new NLP needed
                 renamed.append({"id": row.id, "survey": survey})
             counts.unchanged += 1
-    # Set-based: one multi-row INSERT per thousand new items, one executemany per kind of
-    # update; no ORM object per item.
+    # Set-based: one executemany INSERT (PostgreSQL: multi-row, a thousand a statement), one
+    # executemany per kind of update; no ORM object per item.
     if added:
-        session.execute(insert(ItemRow), added)
+        session.execute(insert(table(ItemRow)), added)  # Core: no ORM work per row
     for changes in (edited, renamed):  # ORM bulk UPDATE by primary key (executemany)
         if changes:
             session.execute(update(ItemRow), changes)
@@ -225,8 +225,17 @@ def _fingerprint(item: RawItem) -> str | None:
 
 
 def _storable(item: RawItem) -> RawItem:
-    """The item with every string the store keeps made storable (see listener.store.storable)."""
+    """The item with every string the store keeps made storable (see listener.store.storable);
+    the item itself when they all are (nearly always: one scan instead of a copy)."""
     survey = item.survey
+    segment = item.segment
+    texts = [item.external_id, item.text, item.title, item.url, item.author, item.kind]
+    texts += [item.prompt, *segment.keys(), *segment.values()]
+    if survey is not None:
+        texts += [survey.survey, survey.question, survey.question_id, survey.response_id]
+    strings = isinstance(segment, dict) and all(isinstance(t, str | None) for t in texts)
+    if strings and all_storable(texts):
+        return item
     if survey is not None:
         survey = SurveyRef(**storable_data(survey.as_dict()))
     return replace(

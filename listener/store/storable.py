@@ -10,6 +10,7 @@ block a source.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -19,6 +20,11 @@ def storable(text: str) -> str:
     if not _UNSTORABLE.search(text):
         return text
     return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def all_storable(texts: Iterable[str | None]) -> bool:
+    """Whether every one of ``texts`` is stored as it is (one scan of them all)."""
+    return not _UNSTORABLE.search("".join(t for t in texts if t is not None))
 
 
 def storable_or_none(text: str | None) -> str | None:

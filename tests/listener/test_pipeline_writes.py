@@ -182,7 +182,7 @@ def test_a_crash_mid_chunk_leaves_its_items_pending_and_nothing_half_written(
     calls = {"evidence": 0}
 
     def failing_insert(model: Any) -> Any:
-        if model is EvidenceRow:
+        if model is EvidenceRow.__table__:  # the evidence INSERT (Core, on the table)
             calls["evidence"] += 1
             if calls["evidence"] == 2:  # the second chunk: its statements are already sent
                 raise Crash("killed between the statements and the evidence")
