@@ -32,11 +32,11 @@ from connectors.http_status import (
     HttpStatusError,
     Retryable,
     parse_retry_after,
-    safe_url,
     status_error,
 )
 from connectors.http_transport import GuardedTransport
 from connectors.netpolicy import NetworkConfig, vet
+from connectors.urls import safe_url
 
 __all__ = [
     "HttpClient",
