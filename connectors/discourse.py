@@ -21,10 +21,9 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
-
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, HttpConnector, NetworkConfig, safe_url
+from connectors.configs.discourse import DiscourseConfig
+from connectors.http import HttpClient, HttpConnector, safe_url
 from connectors.text import html_to_text
 
 MAX_TRACKED_TOPICS = 5_000
@@ -34,64 +33,12 @@ MAX_LISTING_PAGES = 20
 POSTS_PER_REQUEST = 20
 """Discourse serves a topic's posts in chunks of 20 (``/t/{id}/posts.json?post_ids[]=``)."""
 
-_CATEGORY = re.compile(r"^[\w-]+(/[\w-]+)*$")
 # Quotes repeat someone else's words, oneboxes are previews of other sites and image "meta"
 # blocks are file names: none of it is what this poster said.
 _NOT_THE_POSTERS_WORDS = re.compile(
     r'<aside class="(?:quote|onebox)[^"]*"[^>]*>.*?</aside>|<div class="meta">.*?</div>',
     re.DOTALL,
 )
-
-
-class DiscourseConfig(NetworkConfig):
-    base_url: str
-    categories: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    search: str | None = None
-    api_key_env: str | None = None
-    api_username_env: str | None = None
-    max_topics_per_fetch: int = Field(default=50, ge=1, le=1000)
-    include_staff_posts: bool = False
-    """Staff (admin/moderator) posts are the company talking, not customers: off by default."""
-
-    @field_validator("base_url")
-    @classmethod
-    def _forum_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"base_url must be the forum's address, like https://forum.example.com "
-                f"(got {safe_url(value)!r})"
-            )
-        if parts.query or parts.fragment:
-            raise ValueError("base_url must not carry a query or fragment; use the forum's home")
-        return value.strip().rstrip("/")
-
-    @field_validator("categories")
-    @classmethod
-    def _category_paths(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            if not _CATEGORY.match(entry.strip("/")):
-                raise ValueError(
-                    f"category {entry!r} should be a slug or slug/id from the category's URL, "
-                    "e.g. feature-requests or feature-requests/7"
-                )
-        return [entry.strip("/") for entry in value]
-
-    @field_validator("tags")
-    @classmethod
-    def _tag_names(cls, value: list[str]) -> list[str]:
-        if any(not t.strip() or "/" in t for t in value):
-            raise ValueError("tags must be plain tag names, e.g. invoices")
-        return [t.strip() for t in value]
-
-    @model_validator(mode="after")
-    def _username_needs_key(self) -> DiscourseConfig:
-        if self.api_username_env and not self.api_key_env:
-            raise ValueError("api_username_env is set but api_key_env is not; set both or neither")
-        if self.search is not None and not self.search.strip():
-            raise ValueError("search must not be empty; remove it or write the words to find")
-        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from connectors.base import ConnectorContext, ConnectorError
+from connectors.configs.network import NetworkConfig
 from connectors.http_body import Inflater
 from connectors.http_status import (
     HttpStatusError,
@@ -35,7 +36,7 @@ from connectors.http_status import (
     status_error,
 )
 from connectors.http_transport import GuardedTransport
-from connectors.netpolicy import NetworkConfig, vet
+from connectors.netpolicy import vet
 from connectors.urls import safe_url
 
 __all__ = [

@@ -18,7 +18,6 @@ from __future__ import annotations
 import builtins
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from urllib.parse import urlsplit
 import praw
 import prawcore
 import requests
-from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     Batch,
@@ -39,7 +37,8 @@ from connectors.base import (
     Cursor,
     RawItem,
 )
-from connectors.netpolicy import NetworkConfig, vet
+from connectors.configs.reddit import RedditConfig
+from connectors.netpolicy import vet
 
 log = logging.getLogger(__name__)
 
@@ -47,57 +46,6 @@ CURSOR_VERSION = 1
 RECENT_IDS = 500
 PUBLIC_URL = "https://www.reddit.com"
 _DELETED = frozenset({"[deleted]", "[removed]"})
-_SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-
-
-class RedditConfig(NetworkConfig):
-    """The ``type: reddit`` source block. Credentials come from the environment, never YAML."""
-
-    subreddits: list[str] = Field(default_factory=list)
-    comments: bool = False
-    search: list[str] = Field(default_factory=list)
-    search_subreddits: list[str] = Field(default_factory=list)
-    backfill_days: float = Field(default=7, gt=0, le=36500)
-    limit: int = Field(default=100, ge=1, le=100)
-    client_id_env: str = "REDDIT_CLIENT_ID"
-    client_secret_env: str = "REDDIT_CLIENT_SECRET"
-    user_agent: str | None = None
-    oauth_url: str = "https://oauth.reddit.com"
-    reddit_url: str = "https://www.reddit.com"
-    timeout: float = Field(default=16.0, gt=0)
-
-    @field_validator("subreddits", "search_subreddits")
-    @classmethod
-    def _subreddit_names(cls, names: list[str]) -> list[str]:
-        cleaned = []
-        for raw in names:
-            name = raw.strip().removeprefix("/").removeprefix("r/").strip("/")
-            if not _SUBREDDIT_RE.match(name):
-                raise ValueError(
-                    f"{raw!r} is not a subreddit name: use the bare name, e.g. smallbusiness"
-                )
-            cleaned.append(name)
-        return cleaned
-
-    @field_validator("search")
-    @classmethod
-    def _queries(cls, queries: list[str]) -> list[str]:
-        if any(not q.strip() for q in queries):
-            raise ValueError("search queries must not be empty")
-        return [q.strip() for q in queries]
-
-    @field_validator("oauth_url", "reddit_url")
-    @classmethod
-    def _base_url(cls, url: str) -> str:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError(f"{url!r} must be an http(s) URL such as https://oauth.reddit.com")
-        return url.rstrip("/")
-
-    @model_validator(mode="after")
-    def _something_to_read(self) -> RedditConfig:
-        if not self.subreddits and not self.search:
-            raise ValueError("give at least one of `subreddits` or `search`")
-        return self
 
 
 @dataclass(frozen=True, slots=True)
