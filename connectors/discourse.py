@@ -12,7 +12,6 @@ never repeats one.
 from __future__ import annotations
 
 import builtins
-import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -23,6 +22,7 @@ from urllib.parse import quote, urlsplit
 
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
 from connectors.configs.discourse import DiscourseConfig
+from connectors.discourse_api import ForumApi, auth_headers
 from connectors.http import HttpClient, HttpConnector, safe_url
 from connectors.text import html_to_text
 
@@ -94,45 +94,6 @@ class _State:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Api:
-    """One run's way to the forum: the HTTP client, auth headers and error wording."""
-
-    http: HttpClient
-    config: DiscourseConfig
-    headers: Mapping[str, str]
-    host: str
-
-    def get(
-        self, path: str, params: Mapping[str, Any] | None = None, *, what: str
-    ) -> Mapping[str, Any]:
-        """JSON from ``base_url + path``; errors say which forum, what was read, and the fix."""
-        try:
-            data = self.http.get_json(
-                f"{self.config.base_url}{path}", headers=self.headers, params=params
-            )
-        except ConnectorError as exc:
-            raise ConnectorError(
-                f"Discourse {self.host}: could not read {what}: {exc.message}",
-                hint=self._hint(exc, what),
-                permanent=exc.permanent,
-                retry_after=exc.retry_after,
-            ) from None
-        return data if isinstance(data, Mapping) else {}
-
-    def _hint(self, exc: ConnectorError, what: str) -> str | None:
-        key_env = self.config.api_key_env
-        if "(HTTP 404)" in exc.message and what.startswith(("category", "tag")):
-            return f"{what} does not exist on the forum; check the name in its URL"
-        if "(HTTP 401)" in exc.message or "(HTTP 403)" in exc.message:
-            if key_env:
-                return f"the forum refused the API key in ${key_env}; check it is active"
-            return "the forum needs a login for this: set api_key_env (and api_username_env)"
-        if "did not answer with JSON" in exc.message:
-            return "base_url should be the home address of a Discourse forum"
-        return exc.hint
-
-
 class DiscourseConnector(HttpConnector[DiscourseConfig]):
     """New posts in a Discourse forum's recently active topics (or categories, tags, search)."""
 
@@ -202,7 +163,7 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
         return out or [_Listing("latest", "latest")]
 
     def _listing_page(
-        self, api: _Api, listing: _Listing, page: int
+        self, api: ForumApi, listing: _Listing, page: int
     ) -> tuple[list[Mapping[str, Any]], bool, list[str]]:
         """Topics on one page, whether there is a next page, and post times (search only)."""
         if listing.kind == "search":
@@ -227,7 +188,7 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
         return [t for t in topics if "id" in t], bool(topic_list.get("more_topics_url")), []
 
     def _candidates(
-        self, api: _Api, listing: _Listing, since: str | None
+        self, api: ForumApi, listing: _Listing, since: str | None
     ) -> list[Mapping[str, Any]]:
         """Topics bumped since the last run, oldest first, at most max_topics_per_fetch.
 
@@ -255,7 +216,7 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
 
     # -- posts -------------------------------------------------------------------------------
     def _new_posts(
-        self, api: _Api, topic: Mapping[str, Any], state: _State
+        self, api: ForumApi, topic: Mapping[str, Any], state: _State
     ) -> list[tuple[list[Mapping[str, Any]], int]]:
         """Posts newer than the topic's mark, in chunks of 20 ids (ascending)."""
         tid = int(topic["id"])
@@ -332,31 +293,12 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
 
     # -- HTTP --------------------------------------------------------------------------------
     @contextmanager
-    def _api(self) -> Iterator[_Api]:
-        headers = self._auth_headers()
+    def _api(self) -> Iterator[ForumApi]:
+        headers = auth_headers(self.config)
         with self._client() as http:
-            yield _Api(http, self.config, headers, self._host)
+            yield ForumApi(http, self.config, headers, self._host)
 
-    def _auth_headers(self) -> dict[str, str]:
-        """Api-Key/Api-Username from the environment; the values never appear in messages."""
-        headers: dict[str, str] = {}
-        for env, header in (
-            (self.config.api_key_env, "Api-Key"),
-            (self.config.api_username_env, "Api-Username"),
-        ):
-            if not env:
-                continue
-            value = os.environ.get(env, "").strip()
-            if not value:
-                raise ConnectorError(
-                    f"environment variable {env} ({header}) is not set",
-                    hint=f"export {env}=… before starting listener, or remove it from the config",
-                    permanent=True,
-                )
-            headers[header] = value
-        return headers
-
-    def _category_names(self, api: _Api) -> dict[int, str]:
+    def _category_names(self, api: ForumApi) -> dict[int, str]:
         """Category id → slug for segments; a forum that hides the list just goes without."""
         try:
             params = {"include_subcategories": "true"}
