@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from connectors.http import SharedSessions
+    from connectors.http_session import SharedSessions
 
 Cursor = Mapping[str, Any]
 """JSON-serialisable incremental state of one source (a feed's ETag, a last-seen id...)."""

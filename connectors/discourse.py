@@ -12,7 +12,6 @@ never repeats one.
 from __future__ import annotations
 
 import builtins
-import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -21,10 +20,10 @@ from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import quote, urlsplit
 
-from pydantic import Field, field_validator, model_validator
-
 from connectors.base import Batch, ConnectorConfig, ConnectorContext, ConnectorError, RawItem
-from connectors.http import HttpClient, HttpConnector, NetworkConfig, safe_url
+from connectors.configs.discourse import DiscourseConfig
+from connectors.discourse_api import ForumApi, auth_headers
+from connectors.http import HttpClient, HttpConnector, safe_url
 from connectors.text import html_to_text
 
 MAX_TRACKED_TOPICS = 5_000
@@ -34,64 +33,12 @@ MAX_LISTING_PAGES = 20
 POSTS_PER_REQUEST = 20
 """Discourse serves a topic's posts in chunks of 20 (``/t/{id}/posts.json?post_ids[]=``)."""
 
-_CATEGORY = re.compile(r"^[\w-]+(/[\w-]+)*$")
 # Quotes repeat someone else's words, oneboxes are previews of other sites and image "meta"
 # blocks are file names: none of it is what this poster said.
 _NOT_THE_POSTERS_WORDS = re.compile(
     r'<aside class="(?:quote|onebox)[^"]*"[^>]*>.*?</aside>|<div class="meta">.*?</div>',
     re.DOTALL,
 )
-
-
-class DiscourseConfig(NetworkConfig):
-    base_url: str
-    categories: list[str] = Field(default_factory=list)
-    tags: list[str] = Field(default_factory=list)
-    search: str | None = None
-    api_key_env: str | None = None
-    api_username_env: str | None = None
-    max_topics_per_fetch: int = Field(default=50, ge=1, le=1000)
-    include_staff_posts: bool = False
-    """Staff (admin/moderator) posts are the company talking, not customers: off by default."""
-
-    @field_validator("base_url")
-    @classmethod
-    def _forum_url(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"base_url must be the forum's address, like https://forum.example.com "
-                f"(got {safe_url(value)!r})"
-            )
-        if parts.query or parts.fragment:
-            raise ValueError("base_url must not carry a query or fragment; use the forum's home")
-        return value.strip().rstrip("/")
-
-    @field_validator("categories")
-    @classmethod
-    def _category_paths(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            if not _CATEGORY.match(entry.strip("/")):
-                raise ValueError(
-                    f"category {entry!r} should be a slug or slug/id from the category's URL, "
-                    "e.g. feature-requests or feature-requests/7"
-                )
-        return [entry.strip("/") for entry in value]
-
-    @field_validator("tags")
-    @classmethod
-    def _tag_names(cls, value: list[str]) -> list[str]:
-        if any(not t.strip() or "/" in t for t in value):
-            raise ValueError("tags must be plain tag names, e.g. invoices")
-        return [t.strip() for t in value]
-
-    @model_validator(mode="after")
-    def _username_needs_key(self) -> DiscourseConfig:
-        if self.api_username_env and not self.api_key_env:
-            raise ValueError("api_username_env is set but api_key_env is not; set both or neither")
-        if self.search is not None and not self.search.strip():
-            raise ValueError("search must not be empty; remove it or write the words to find")
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,45 +92,6 @@ class _State:
             "floor": self.floor,
             "listings": dict(self.listings),
         }
-
-
-@dataclass(frozen=True, slots=True)
-class _Api:
-    """One run's way to the forum: the HTTP client, auth headers and error wording."""
-
-    http: HttpClient
-    config: DiscourseConfig
-    headers: Mapping[str, str]
-    host: str
-
-    def get(
-        self, path: str, params: Mapping[str, Any] | None = None, *, what: str
-    ) -> Mapping[str, Any]:
-        """JSON from ``base_url + path``; errors say which forum, what was read, and the fix."""
-        try:
-            data = self.http.get_json(
-                f"{self.config.base_url}{path}", headers=self.headers, params=params
-            )
-        except ConnectorError as exc:
-            raise ConnectorError(
-                f"Discourse {self.host}: could not read {what}: {exc.message}",
-                hint=self._hint(exc, what),
-                permanent=exc.permanent,
-                retry_after=exc.retry_after,
-            ) from None
-        return data if isinstance(data, Mapping) else {}
-
-    def _hint(self, exc: ConnectorError, what: str) -> str | None:
-        key_env = self.config.api_key_env
-        if "(HTTP 404)" in exc.message and what.startswith(("category", "tag")):
-            return f"{what} does not exist on the forum; check the name in its URL"
-        if "(HTTP 401)" in exc.message or "(HTTP 403)" in exc.message:
-            if key_env:
-                return f"the forum refused the API key in ${key_env}; check it is active"
-            return "the forum needs a login for this: set api_key_env (and api_username_env)"
-        if "did not answer with JSON" in exc.message:
-            return "base_url should be the home address of a Discourse forum"
-        return exc.hint
 
 
 class DiscourseConnector(HttpConnector[DiscourseConfig]):
@@ -255,7 +163,7 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
         return out or [_Listing("latest", "latest")]
 
     def _listing_page(
-        self, api: _Api, listing: _Listing, page: int
+        self, api: ForumApi, listing: _Listing, page: int
     ) -> tuple[list[Mapping[str, Any]], bool, list[str]]:
         """Topics on one page, whether there is a next page, and post times (search only)."""
         if listing.kind == "search":
@@ -280,7 +188,7 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
         return [t for t in topics if "id" in t], bool(topic_list.get("more_topics_url")), []
 
     def _candidates(
-        self, api: _Api, listing: _Listing, since: str | None
+        self, api: ForumApi, listing: _Listing, since: str | None
     ) -> list[Mapping[str, Any]]:
         """Topics bumped since the last run, oldest first, at most max_topics_per_fetch.
 
@@ -308,7 +216,7 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
 
     # -- posts -------------------------------------------------------------------------------
     def _new_posts(
-        self, api: _Api, topic: Mapping[str, Any], state: _State
+        self, api: ForumApi, topic: Mapping[str, Any], state: _State
     ) -> list[tuple[list[Mapping[str, Any]], int]]:
         """Posts newer than the topic's mark, in chunks of 20 ids (ascending)."""
         tid = int(topic["id"])
@@ -385,31 +293,12 @@ class DiscourseConnector(HttpConnector[DiscourseConfig]):
 
     # -- HTTP --------------------------------------------------------------------------------
     @contextmanager
-    def _api(self) -> Iterator[_Api]:
-        headers = self._auth_headers()
+    def _api(self) -> Iterator[ForumApi]:
+        headers = auth_headers(self.config)
         with self._client() as http:
-            yield _Api(http, self.config, headers, self._host)
+            yield ForumApi(http, self.config, headers, self._host)
 
-    def _auth_headers(self) -> dict[str, str]:
-        """Api-Key/Api-Username from the environment; the values never appear in messages."""
-        headers: dict[str, str] = {}
-        for env, header in (
-            (self.config.api_key_env, "Api-Key"),
-            (self.config.api_username_env, "Api-Username"),
-        ):
-            if not env:
-                continue
-            value = os.environ.get(env, "").strip()
-            if not value:
-                raise ConnectorError(
-                    f"environment variable {env} ({header}) is not set",
-                    hint=f"export {env}=… before starting listener, or remove it from the config",
-                    permanent=True,
-                )
-            headers[header] = value
-        return headers
-
-    def _category_names(self, api: _Api) -> dict[int, str]:
+    def _category_names(self, api: ForumApi) -> dict[int, str]:
         """Category id → slug for segments; a forum that hides the list just goes without."""
         try:
             params = {"include_subcategories": "true"}

@@ -21,10 +21,9 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import feedparser
-from pydantic import Field, field_validator
 
 from connectors.base import (
     Batch,
@@ -33,7 +32,8 @@ from connectors.base import (
     Cursor,
     RawItem,
 )
-from connectors.http import HttpClient, HttpConnector, HttpStatusError, NetworkConfig, safe_url
+from connectors.configs.feed import FeedConfig, is_remote
+from connectors.http import HttpClient, HttpConnector, HttpStatusError, safe_url
 from connectors.text import html_to_text
 
 log = logging.getLogger("connectors.feed")
@@ -45,37 +45,6 @@ SEEN_LIMIT = 500
 def seen_token(key: str) -> str:
     """What the cursor remembers of an entry key: short, so the cursor stays small."""
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-
-
-class FeedConfig(NetworkConfig):
-    """Config keys of a ``type: feed`` source."""
-
-    urls: list[str] = Field(min_length=1)
-    timeout: float = Field(default=20.0, gt=0, le=600)
-    max_bytes: int = Field(default=10_000_000, gt=0)
-    max_entries_per_fetch: int | None = Field(default=None, ge=1)
-
-    @field_validator("urls")
-    @classmethod
-    def _check_urls(cls, urls: list[str]) -> list[str]:
-        for url in urls:
-            if not url.strip():
-                raise ValueError("an entry of urls is empty; give an http(s) URL or a file path")
-            if _is_remote(url):
-                continue
-            scheme = urlsplit(url).scheme.lower()
-            if len(scheme) > 1:  # one letter is a Windows drive, not a scheme
-                raise ValueError(
-                    f"{safe_url(url)!r}: only http(s) URLs and plain file paths are supported "
-                    f"(got a {scheme}: URL)"
-                )
-        if len(set(urls)) != len(urls):
-            raise ValueError("urls lists the same feed twice; remove the duplicate")
-        return urls
-
-
-def _is_remote(url: str) -> bool:
-    return urlsplit(url.strip()).scheme.lower() in ("http", "https")
 
 
 class FeedConnector(HttpConnector[FeedConfig]):
@@ -90,7 +59,7 @@ class FeedConnector(HttpConnector[FeedConfig]):
         """Every file exists and every URL answers with something feedparser calls a feed."""
         with self._client(max_retries=1) as http:
             for url in self.config.urls:
-                if _is_remote(url):
+                if is_remote(url):
                     response = http.get(url)
                     body, headers = response.body, dict(response.headers)
                     where = safe_url(response.url)
@@ -144,7 +113,7 @@ class FeedConnector(HttpConnector[FeedConfig]):
     def _fetch_one(
         self, http: HttpClient, url: str, feed_state: dict[str, Any], yielded: set[str]
     ) -> list[RawItem]:
-        if _is_remote(url):
+        if is_remote(url):
             fetched = self._fetch_remote(http, url, feed_state)
         else:
             fetched = self._fetch_file(url, feed_state)
@@ -347,10 +316,10 @@ def entry_to_item(
     title = _plain(entry.get("title"), entry.get("title_detail"))
     link = _str(entry.get("link"))
     key = _str(entry.get("id")) or link
-    if link is not None and not _is_remote(link):
+    if link is not None and not is_remote(link):
         # a relative link, or an RSS guid that is not a URL but was taken as the permalink
-        joined = urljoin(base, link) if base and _is_remote(base) and "/" in link else None
-        link = joined if joined and _is_remote(joined) else None
+        joined = urljoin(base, link) if base and is_remote(base) and "/" in link else None
+        link = joined if joined and is_remote(joined) else None
     if not key:
         digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
         key = f"sha256:{digest[:32]}"

@@ -15,12 +15,11 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal
-
-from pydantic import Field, field_validator
+from typing import Any, ClassVar
 
 from connectors.base import Batch, ConnectorConfig, ConnectorError, RawItem
-from connectors.http import HttpClient, HttpConnector, NetworkConfig, safe_url
+from connectors.configs.hackernews import HackerNewsConfig
+from connectors.http import HttpClient, HttpConnector, safe_url
 from connectors.text import html_to_text
 
 HN_ITEM_URL = "https://news.ycombinator.com/item?id="
@@ -30,37 +29,6 @@ MAX_RECENT_IDS = 1_000
 """Bound on the ids remembered from that look-back window (they keep a re-read from repeating)."""
 MAX_WINDOWS = 50
 """Bound on how often one fetch narrows its time window to get past the 1,000-hit limit."""
-
-Kind = Literal["story", "comment"]
-_ALL_KINDS: tuple[Kind, ...] = ("story", "comment")
-
-
-class HackerNewsConfig(NetworkConfig):
-    queries: list[str] = Field(min_length=1)
-    tags: list[Kind] = Field(default_factory=lambda: list(_ALL_KINDS), min_length=1)
-    api_url: str = "https://hn.algolia.com/api/v1"
-    backfill_days: int = Field(default=7, ge=0, le=3650)
-    hits_per_page: int = Field(default=100, ge=1, le=1000)
-
-    @field_validator("queries")
-    @classmethod
-    def _queries_not_blank(cls, value: list[str]) -> list[str]:
-        cleaned = [q.strip() for q in value]
-        if any(not q for q in cleaned):
-            raise ValueError("queries must not contain empty strings; write the words to match")
-        if len(set(cleaned)) != len(cleaned):
-            raise ValueError("queries must not repeat")
-        return cleaned
-
-    @field_validator("api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(
-                f"api_url must start with http:// or https:// (got {safe_url(value)!r}); "
-                "the default is https://hn.algolia.com/api/v1"
-            )
-        return value.rstrip("/")
 
 
 class HackerNewsConnector(HttpConnector[HackerNewsConfig]):

@@ -1,4 +1,4 @@
-"""HTTP statuses as ConnectorErrors, Retry-After, and URLs fit to show: ``HttpClient``'s words."""
+"""HTTP statuses as ConnectorErrors, and Retry-After: ``HttpClient``'s words for trouble."""
 
 from __future__ import annotations
 
@@ -6,26 +6,13 @@ import math
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from connectors.base import ConnectorError
+from connectors.urls import safe_url
 
 RETRY_AFTER_STATUSES = frozenset({429, 503})
-
-
-def safe_url(url: str) -> str:
-    """``url`` without user-info and query values: fit for logs and error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable URL>"
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    query = "…" if parts.query else ""
-    return urlunsplit((parts.scheme, host, parts.path, query, ""))
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

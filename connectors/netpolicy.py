@@ -5,8 +5,8 @@ admin page or ``localhost`` would otherwise make the daemon fetch from inside th
 in (server-side request forgery). Every URL we request, and every redirect hop, is checked: names
 are resolved and *every* address they resolve to must be public, so a name that resolves to one
 public and one private address is refused too. Intranet sources (and tests against loopback
-servers) set ``allow_private_networks: true``; cloud metadata addresses stay refused even then,
-since no feed lives there.
+servers) set ``allow_private_networks: true`` (``connectors.configs.network``); cloud metadata
+addresses stay refused even then, since no feed lives there.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
-from pydantic import Field
-
-from connectors.base import ConnectorConfig, ConnectorError
+from connectors.base import ConnectorError
 
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -35,13 +33,6 @@ _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _OPT_IN_HINT = (
     "if this source really lives on your own network, set `allow_private_networks: true` on it"
 )
-
-
-class NetworkConfig(ConnectorConfig):
-    """Config keys of every source that makes HTTP requests."""
-
-    allow_private_networks: bool = Field(default=False)
-    """Allow loopback, private and link-local addresses (intranet sources, tests)."""
 
 
 class BlockedAddress(ConnectorError):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import builtins
 import logging
 import os
-import re
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from urllib.parse import urlsplit
 import praw
 import prawcore
 import requests
-from pydantic import Field, field_validator, model_validator
 
 from connectors.base import (
     Batch,
@@ -39,7 +37,9 @@ from connectors.base import (
     Cursor,
     RawItem,
 )
-from connectors.netpolicy import NetworkConfig, vet
+from connectors.configs.reddit import RedditConfig
+from connectors.netpolicy import vet
+from connectors.reddit_errors import CREDENTIALS_HINT, SubredditGone, combined, translate
 
 log = logging.getLogger(__name__)
 
@@ -47,57 +47,6 @@ CURSOR_VERSION = 1
 RECENT_IDS = 500
 PUBLIC_URL = "https://www.reddit.com"
 _DELETED = frozenset({"[deleted]", "[removed]"})
-_SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-
-
-class RedditConfig(NetworkConfig):
-    """The ``type: reddit`` source block. Credentials come from the environment, never YAML."""
-
-    subreddits: list[str] = Field(default_factory=list)
-    comments: bool = False
-    search: list[str] = Field(default_factory=list)
-    search_subreddits: list[str] = Field(default_factory=list)
-    backfill_days: float = Field(default=7, gt=0, le=36500)
-    limit: int = Field(default=100, ge=1, le=100)
-    client_id_env: str = "REDDIT_CLIENT_ID"
-    client_secret_env: str = "REDDIT_CLIENT_SECRET"
-    user_agent: str | None = None
-    oauth_url: str = "https://oauth.reddit.com"
-    reddit_url: str = "https://www.reddit.com"
-    timeout: float = Field(default=16.0, gt=0)
-
-    @field_validator("subreddits", "search_subreddits")
-    @classmethod
-    def _subreddit_names(cls, names: list[str]) -> list[str]:
-        cleaned = []
-        for raw in names:
-            name = raw.strip().removeprefix("/").removeprefix("r/").strip("/")
-            if not _SUBREDDIT_RE.match(name):
-                raise ValueError(
-                    f"{raw!r} is not a subreddit name: use the bare name, e.g. smallbusiness"
-                )
-            cleaned.append(name)
-        return cleaned
-
-    @field_validator("search")
-    @classmethod
-    def _queries(cls, queries: list[str]) -> list[str]:
-        if any(not q.strip() for q in queries):
-            raise ValueError("search queries must not be empty")
-        return [q.strip() for q in queries]
-
-    @field_validator("oauth_url", "reddit_url")
-    @classmethod
-    def _base_url(cls, url: str) -> str:
-        if not url.startswith(("https://", "http://")):
-            raise ValueError(f"{url!r} must be an http(s) URL such as https://oauth.reddit.com")
-        return url.rstrip("/")
-
-    @model_validator(mode="after")
-    def _something_to_read(self) -> RedditConfig:
-        if not self.subreddits and not self.search:
-            raise ValueError("give at least one of `subreddits` or `search`")
-        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,18 +101,18 @@ class RedditConnector:
                 reddit.auth.scopes()
             except (prawcore.PrawcoreException, praw.exceptions.PRAWException) as exc:
                 raise self._error(exc, "getting an access token") from None
-            broken: list[_SubredditGone] = []
+            broken: list[SubredditGone] = []
             names = [*self.config.subreddits, *self.config.search_subreddits]
             for name in dict.fromkeys(n.lower() for n in names):
                 try:
                     reddit.get(f"r/{name}/about/")
                 except (prawcore.PrawcoreException, praw.exceptions.PRAWException) as exc:
                     err = self._error(exc, f"r/{name}", subreddit=name)
-                    if not isinstance(err, _SubredditGone):
+                    if not isinstance(err, SubredditGone):
                         raise err from None
                     broken.append(err)
             if broken:
-                raise _combined(broken, partial=False)
+                raise combined(broken, partial=False)
         finally:
             session.close()
 
@@ -173,12 +122,12 @@ class RedditConnector:
         state = _load_cursor(cursor, {lst.key for lst in listings})
         reddit, session = self._reddit()
         emitted: set[str] = set()
-        broken: list[_SubredditGone] = []
+        broken: list[SubredditGone] = []
         try:
             for listing in listings:
                 try:
                     fresh = self._collect(reddit, listing, state.get(listing.key))
-                except _SubredditGone as err:  # the other listings can still be read
+                except SubredditGone as err:  # the other listings can still be read
                     broken.append(err)
                     continue
                 for start in range(0, len(fresh), self.config.limit):
@@ -194,7 +143,7 @@ class RedditConnector:
         finally:
             session.close()
         if broken:
-            raise _combined(broken, partial=len(broken) < len(listings))
+            raise combined(broken, partial=len(broken) < len(listings))
 
     # -- internals ---------------------------------------------------------------------------
     def _reddit(self) -> tuple[praw.Reddit, requests.Session]:
@@ -209,7 +158,7 @@ class RedditConnector:
         if missing:
             raise ConnectorError(
                 f"Reddit source {self.context.source_name!r}: {' and '.join(missing)} not set",
-                hint=_CREDENTIALS_HINT.format(
+                hint=CREDENTIALS_HINT.format(
                     id_env=cfg.client_id_env, secret_env=cfg.client_secret_env
                 ),
                 permanent=True,
@@ -279,7 +228,7 @@ class RedditConnector:
         return fresh
 
     def _error(self, exc: Exception, where: str, *, subreddit: str | None = None) -> ConnectorError:
-        return _translate(
+        return translate(
             exc,
             source=self.context.source_name,
             where=where,
@@ -287,13 +236,6 @@ class RedditConnector:
             id_env=self.config.client_id_env,
             secret_env=self.config.client_secret_env,
         )
-
-
-_CREDENTIALS_HINT = (
-    "create a 'script' app at https://www.reddit.com/prefs/apps and export its id as "
-    "{id_env} and its secret as {secret_env} (or name other variables with client_id_env / "
-    "client_secret_env)"
-)
 
 
 def to_item(thing: Any, listing_key: str) -> RawItem | None:
@@ -385,103 +327,3 @@ def _load_cursor(cursor: Cursor | None, keys: set[str]) -> dict[str, _ListingSta
 
 def _dump_cursor(state: Mapping[str, _ListingState]) -> dict[str, Any]:
     return {"v": CURSOR_VERSION, "listings": {k: s.to_json() for k, s in sorted(state.items())}}
-
-
-def _translate(
-    exc: Exception, *, source: str, where: str, subreddit: str | None, id_env: str, secret_env: str
-) -> ConnectorError:
-    """A PRAW/prawcore exception as a ConnectorError with a fix; never echoes credentials."""
-    prefix = f"Reddit source {source!r}, {where}"
-    creds_hint = _CREDENTIALS_HINT.format(id_env=id_env, secret_env=secret_env)
-    if isinstance(exc, prawcore.OAuthException):
-        return ConnectorError(
-            f"{prefix}: Reddit refused the credentials ({exc.error})",
-            hint=creds_hint,
-            permanent=True,
-        )
-    if isinstance(exc, prawcore.TooManyRequests):
-        return ConnectorError(
-            f"{prefix}: rate limited by Reddit (429)",
-            hint="wait and retry; lower the number of listings or the schedule frequency",
-            retry_after=_retry_after(exc.response),
-        )
-    if isinstance(exc, prawcore.Redirect):
-        if exc.path.startswith("/subreddits/search") and subreddit:
-            return _gone(prefix, subreddit, "does not exist")
-        return ConnectorError(f"{prefix}: unexpected redirect to {exc.path}", permanent=True)
-    if isinstance(exc, prawcore.ResponseException):
-        status = exc.response.status_code
-        url = str(exc.response.url or "")
-        if "/api/v1/access_token" in url or isinstance(exc, prawcore.InvalidToken):
-            return ConnectorError(
-                f"{prefix}: Reddit refused the credentials (HTTP {status})",
-                hint=creds_hint,
-                permanent=status in (400, 401, 403),
-            )
-        reason = _reason(exc.response)
-        if isinstance(exc, prawcore.Forbidden) and subreddit:
-            what = "is quarantined" if reason == "quarantined" else "is private"
-            return _gone(prefix, subreddit, what if reason != "banned" else "is banned")
-        if isinstance(exc, prawcore.NotFound) and subreddit:
-            return _gone(prefix, subreddit, "is banned" if reason == "banned" else "does not exist")
-        if isinstance(exc, prawcore.ServerError):
-            return ConnectorError(
-                f"{prefix}: Reddit is having trouble (HTTP {status})",
-                hint="Reddit's servers failed; the source is retried later",
-                retry_after=_retry_after(exc.response, default=None),
-            )
-        return ConnectorError(f"{prefix}: unexpected HTTP {status} from Reddit")
-    if isinstance(exc, prawcore.RequestException):
-        original = exc.original_exception
-        return ConnectorError(
-            f"{prefix}: could not reach Reddit ({type(original).__name__})",
-            hint="check the network and the source's oauth_url / reddit_url",
-        )
-    return ConnectorError(f"{prefix}: {type(exc).__name__}: {exc}")
-
-
-def _combined(errors: list[_SubredditGone], *, partial: bool) -> ConnectorError:
-    """One error naming every unreadable subreddit.
-
-    Permanent when nothing could be read; ``partial`` (the source stays up, degraded) when the
-    other subreddits were read.
-    """
-    hints = dict.fromkeys(e.hint for e in errors if e.hint)
-    return ConnectorError(
-        "; ".join(e.message for e in errors),
-        hint="; ".join(hints) or None,
-        permanent=not partial,
-        partial=partial,
-    )
-
-
-class _SubredditGone(ConnectorError):
-    """A private, banned or unknown subreddit: permanent for it, not for the whole source."""
-
-
-def _gone(prefix: str, subreddit: str, what: str) -> ConnectorError:
-    return _SubredditGone(
-        f"{prefix}: r/{subreddit} {what}",
-        hint=f"remove {subreddit} from this source's subreddits / search_subreddits",
-        permanent=True,
-    )
-
-
-def _reason(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    return str(body.get("reason") or "") if isinstance(body, dict) else ""
-
-
-def _retry_after(response: requests.Response, default: float | None = 60.0) -> float | None:
-    """Seconds to wait: Retry-After, else the rate-limit window's reset, else ``default``."""
-    for header in ("retry-after", "x-ratelimit-reset"):
-        value = response.headers.get(header)
-        if value:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                continue
-    return default

@@ -32,7 +32,7 @@ from connectors.survey_formats import (
 from connectors.survey_mapping import SAMPLE_ROWS, ColumnChoice, FileMapping, choose
 
 if TYPE_CHECKING:
-    from connectors.survey_file import SurveyFileConfig
+    from connectors.configs.survey_file import SurveyFileConfig
 
 log = structlog.get_logger(__name__)
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from connectors.base import ConnectorConfig
-from connectors.registry import REGISTRY
+from connectors.registry import CONFIGS
 from listener import secrets
 from listener.alerts.config import AlertsConfig
 from listener.dburl import database_url_problem, resolve_database_url
@@ -378,13 +378,13 @@ def _validate_sources(raw_sources: Any, where: str, problems: list[str]) -> list
         except ValidationError as exc:
             problems += format_validation_error(exc, where, prefix + ".")
         kind = raw.get("type")
-        connector_cls = REGISTRY.get(kind) if isinstance(kind, str) else None
-        if isinstance(kind, str) and connector_cls is None:
-            close = difflib.get_close_matches(kind, REGISTRY, n=1)
+        config_cls = CONFIGS.get(kind) if isinstance(kind, str) else None
+        if isinstance(kind, str) and config_cls is None:
+            close = difflib.get_close_matches(kind, CONFIGS, n=1)
             suggestion = f" (did you mean {close[0]!r}?)" if close else ""
             problems.append(
                 f"{where}: {prefix}.type: unknown connector type {kind!r}{suggestion}; "
-                f"known types: {', '.join(sorted(REGISTRY))}"
+                f"known types: {', '.join(sorted(CONFIGS))}"
             )
         if spec is not None:
             if spec.name in seen:
@@ -396,10 +396,10 @@ def _validate_sources(raw_sources: Any, where: str, problems: list[str]) -> list
                 problems.append(
                     f"{where}: {prefix}: give a schedule: `every: 30m` or `cron: '*/30 * * * *'`"
                 )
-        if connector_cls is None:
+        if config_cls is None:
             continue
         try:
-            connector_config = connector_cls.Config.model_validate(own)
+            connector_config = config_cls.model_validate(own)
         except ValidationError as exc:
             problems += format_validation_error(exc, where, prefix + ".")
             continue

@@ -59,7 +59,7 @@ def errors_to_exit() -> Iterator[None]:
 
 def load(ctx: click.Context, path: Path | None) -> Config:
     """The validated config; its log level applies unless --log-level was given."""
-    from listener.config import default_config_path, load_config  # pydantic + every connector
+    from listener.config import default_config_path, load_config  # pydantic + connector configs
 
     config = load_config(path or default_config_path())
     if ctx.obj.get("log_level") is None:
