@@ -7,17 +7,14 @@ only from the environment: ``${NAME}`` anywhere in a value, or ``*_env`` keys na
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from connectors.base import ConnectorConfig
-from connectors.registry import CONFIGS
 from listener import secrets
 from listener.alerts.config import AlertsConfig
 from listener.dburl import database_url_problem, resolve_database_url
@@ -28,56 +25,12 @@ from listener.errors import ConfigError
 from listener.logging import LOG_LEVELS
 from listener.personas import PersonaSet, format_validation_error, load_personas
 from listener.privacy.config import PrivacyConfig, RetentionConfig
+from listener.source_config import Source, Strict, validate_sources
 from listener.webhooks.config import WebhooksConfig, name_clashes
 from listener.yamlfile import load_yaml
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class SourceSpec(_Strict):
-    """The keys every source has; the rest belong to its connector's own Config."""
-
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    type: str
-    every: str | None = None
-    cron: str | None = None
-    segment: dict[str, str] = Field(default_factory=dict)
-    enabled: bool = True
-
-    @field_validator("every", mode="before")
-    @classmethod
-    def _every_needs_a_unit(cls, value: Any) -> Any:
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            raise ValueError(f"{value!r} has no unit; write e.g. {value}m or {value}s")
-        return value
-
-    @field_validator("every")
-    @classmethod
-    def _valid_every(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_duration(value)
-        return value
-
-    @field_validator("cron")
-    @classmethod
-    def _valid_cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            from apscheduler.triggers.cron import CronTrigger
-
-            try:
-                CronTrigger.from_crontab(value)
-            except ValueError as exc:
-                raise ValueError(f"not a 5-field crontab expression ({exc})") from exc
-        return value
-
-    @property
-    def interval_seconds(self) -> float | None:
-        return parse_duration(self.every) if self.every else None
-
-
-class DigestConfig(_Strict):
+class DigestConfig(Strict):
     schedule: str = "mon 08:00"
     recipients: list[str] = Field(default_factory=list)
     outbox: Path = Path("outbox")
@@ -112,7 +65,7 @@ class DigestConfig(_Strict):
         return value
 
 
-class SmtpConfig(_Strict):
+class SmtpConfig(Strict):
     host: str
     port: int = Field(default=587, gt=0, lt=65536)
     starttls: bool = True
@@ -123,14 +76,14 @@ class SmtpConfig(_Strict):
     timeout: float = 30.0
 
 
-class NlpConfig(_Strict):
+class NlpConfig(Strict):
     model: str | None = None
     """An installed spaCy model package (e.g. en_core_web_sm); blank English + rules when absent."""
     semantic: bool = False
     batch_size: int = Field(default=256, ge=1)
 
 
-class DeliveryConfig(_Strict):
+class DeliveryConfig(Strict):
     """How deliveries (the digest, alerts) are claimed and retried."""
 
     lease: str = "5m"
@@ -149,7 +102,7 @@ class DeliveryConfig(_Strict):
         return parse_duration(self.lease)
 
 
-class LeasesConfig(_Strict):
+class LeasesConfig(Strict):
     """How instances sharing one database split the sources (listener.store.leases)."""
 
     duration: str = "30s"
@@ -181,14 +134,14 @@ class LeasesConfig(_Strict):
         return parse_duration(self.poll)
 
 
-class HealthConfig(_Strict):
+class HealthConfig(Strict):
     """The daemon's /healthz and /metrics endpoint (off unless configured)."""
 
     host: str = "127.0.0.1"
     port: int = Field(default=8787, ge=0, lt=65536)
 
 
-class ServiceConfig(_Strict):
+class ServiceConfig(Strict):
     database: str | None = None
     data_dir: Path = Path("data")
     timezone: str = "UTC"
@@ -232,16 +185,6 @@ class ServiceConfig(_Strict):
                 f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin"
             ) from exc
         return value
-
-
-@dataclass(frozen=True)
-class Source:
-    spec: SourceSpec
-    connector: ConnectorConfig
-
-    @property
-    def name(self) -> str:
-        return self.spec.name
 
 
 @dataclass(frozen=True)
@@ -310,7 +253,7 @@ def load_config(path: Path | None = None) -> Config:
     except ValidationError as exc:
         problems += format_validation_error(exc, where)
         service = None
-    sources = _validate_sources(raw.get("sources") or [], where, problems)
+    sources = validate_sources(raw.get("sources") or [], where, problems)
     personas = None
     base_dir = path.resolve().parent
     if isinstance(raw.get("personas"), str):
@@ -358,51 +301,3 @@ def _webhook_problems(service: ServiceConfig, sources: list[Source]) -> list[str
             "webhooks.port: give the webhooks a port, or configure `health:` to share its port"
         )
     return problems
-
-
-def _validate_sources(raw_sources: Any, where: str, problems: list[str]) -> list[Source]:
-    if not isinstance(raw_sources, list):
-        return []  # ServiceConfig already reported that `sources` must be a list
-    sources: list[Source] = []
-    seen: set[str] = set()
-    for index, raw in enumerate(raw_sources):
-        prefix = f"sources[{index}]"
-        if not isinstance(raw, dict):
-            problems.append(f"{where}: {prefix}: each source must be a mapping with name and type")
-            continue
-        common = {k: v for k, v in raw.items() if k in SourceSpec.model_fields}
-        own = {k: v for k, v in raw.items() if k not in SourceSpec.model_fields}
-        spec: SourceSpec | None = None
-        try:
-            spec = SourceSpec.model_validate(common)
-        except ValidationError as exc:
-            problems += format_validation_error(exc, where, prefix + ".")
-        kind = raw.get("type")
-        config_cls = CONFIGS.get(kind) if isinstance(kind, str) else None
-        if isinstance(kind, str) and config_cls is None:
-            close = difflib.get_close_matches(kind, CONFIGS, n=1)
-            suggestion = f" (did you mean {close[0]!r}?)" if close else ""
-            problems.append(
-                f"{where}: {prefix}.type: unknown connector type {kind!r}{suggestion}; "
-                f"known types: {', '.join(sorted(CONFIGS))}"
-            )
-        if spec is not None:
-            if spec.name in seen:
-                problems.append(f"{where}: {prefix}.name: {spec.name!r} is used by another source")
-            seen.add(spec.name)
-            if spec.every and spec.cron:
-                problems.append(f"{where}: {prefix}: give either `every` or `cron`, not both")
-            if not spec.every and not spec.cron:
-                problems.append(
-                    f"{where}: {prefix}: give a schedule: `every: 30m` or `cron: '*/30 * * * *'`"
-                )
-        if config_cls is None:
-            continue
-        try:
-            connector_config = config_cls.model_validate(own)
-        except ValidationError as exc:
-            problems += format_validation_error(exc, where, prefix + ".")
-            continue
-        if spec is not None:
-            sources.append(Source(spec=spec, connector=connector_config))
-    return sources

@@ -24,7 +24,7 @@ from connectors.base import ConnectorContext, ConnectorError
 from connectors.http import SharedSessions
 from connectors.registry import REGISTRY
 from listener import dberrors
-from listener.config import Config, Source
+from listener.config import Config
 from listener.instance import INSTANCE_ID
 from listener.logging import get_logger
 from listener.outage import OUTAGE
@@ -32,6 +32,7 @@ from listener.privacy.keys import pseudonymiser
 from listener.privacy.scrub import scrub_items, scrub_rejects
 from listener.schedule import next_run
 from listener.secrets import mask
+from listener.source_config import Source
 from listener.store import sources as source_state
 from listener.store.db import Store
 from listener.store.items import IngestCounts, ingest_batch

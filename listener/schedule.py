@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from listener.config import SourceSpec
+from listener.source_config import SourceSpec
 
 
 def next_run(

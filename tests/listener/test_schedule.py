@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from listener.config import SourceSpec
 from listener.schedule import next_run
+from listener.source_config import SourceSpec
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
