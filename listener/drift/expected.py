@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import pdtrc
 
 from listener.drift.model import BoolArray, FloatArray, Workspace
+from listener.drift.stats import poisson_at_least
 
 
 def degraded_source_weeks(
@@ -257,13 +257,3 @@ def inverse_shape(
     cumulative = np.cumsum(weights[order])
     median = estimates[order][np.searchsorted(cumulative, cumulative[-1] / 2)]
     return float(np.clip(median, 0.0, 1.0))
-
-
-def poisson_at_least(observed: FloatArray, mean: FloatArray) -> FloatArray:
-    """P(X >= observed) for X ~ Poisson(mean): ``scipy.stats.poisson.sf(observed - 1, mean)``,
-    computed as that does (``pdtrc`` of the floor, 1 below the support) from scipy.special,
-    which the drift imports anyway; scipy.stats alone took a second of every start."""
-    below = np.floor(observed - 1)
-    with np.errstate(invalid="ignore"):
-        tail = pdtrc(np.maximum(below, 0.0), mean)
-    return np.asarray(np.where(below < 0, 1.0, tail), dtype=float)

@@ -16,11 +16,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import betainc
 
 from listener.drift.config import DriftConfig
 from listener.drift.model import CellKey, Finding
-from listener.drift.stats import benjamini_hochberg
+from listener.drift.stats import benjamini_hochberg, outside_share_p
 
 Declared = Mapping[str, str | Sequence[str]]
 
@@ -106,11 +105,3 @@ def segment_findings(
             )
         )
     return found
-
-
-def outside_share_p(outside: int, n: int) -> float:
-    """The exact one-sided binomial p-value of ``outside`` of ``n`` against one half: what
-    ``scipy.stats.binomtest(outside, n, 0.5, alternative="greater").pvalue`` gives (its binomial
-    survival function is the regularised incomplete beta), from scipy.special, which the drift
-    imports anyway; scipy.stats alone took a second of every start."""
-    return 1.0 if outside <= 0 else float(betainc(outside, n - outside + 1, 0.5))

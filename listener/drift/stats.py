@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import betaln, gammaln
+from scipy.special import betainc, betaln, gammaln, pdtrc
 
 Array = NDArray[np.float64]
 _POISSON = 1.0 + 1e-6
@@ -245,3 +245,21 @@ def detectable_ratio(
         middle = (low + high) // 2
         low, high = (low, middle) if p_at(middle) <= alpha else (middle, high)
     return high / total
+
+
+def poisson_at_least(observed: Array, mean: Array) -> Array:
+    """P(X >= observed) for X ~ Poisson(mean): ``scipy.stats.poisson.sf(observed - 1, mean)``,
+    computed as that does (``pdtrc`` of the floor, 1 below the support) from scipy.special,
+    which the drift imports anyway; scipy.stats alone took a second of every start."""
+    below = np.floor(observed - 1)
+    with np.errstate(invalid="ignore"):
+        tail = pdtrc(np.maximum(below, 0.0), mean)
+    return np.asarray(np.where(below < 0, 1.0, tail), dtype=float)
+
+
+def outside_share_p(outside: int, n: int) -> float:
+    """The exact one-sided binomial p-value of ``outside`` of ``n`` against one half: what
+    ``scipy.stats.binomtest(outside, n, 0.5, alternative="greater").pvalue`` gives (its binomial
+    survival function is the regularised incomplete beta), from scipy.special, which the drift
+    imports anyway; scipy.stats alone took a second of every start."""
+    return 1.0 if outside <= 0 else float(betainc(outside, n - outside + 1, 0.5))

@@ -14,6 +14,8 @@ from listener.drift.stats import (
     cusum,
     cusum_p_value,
     detectable_ratio,
+    outside_share_p,
+    poisson_at_least,
     source_sum_pmf,
 )
 
@@ -104,3 +106,19 @@ def test_detectable_ratio_falls_as_volume_grows() -> None:
         )
         is None
     )
+
+
+def test_tails_without_scipy_stats_equal_its_answers() -> None:
+    """The start-up-light tails (scipy.special) give scipy.stats' values: the same claims."""
+    from scipy.stats import poisson
+
+    observed = np.arange(0, 60, dtype=float)
+    for mean in (0.3, 4.0, 19.8, 45.5):
+        expected = poisson.sf(observed - 1, mean)
+        np.testing.assert_allclose(
+            poisson_at_least(observed, np.full_like(observed, mean)), expected
+        )
+    for n in (1, 7, 40, 313):
+        for outside in range(n + 1):
+            want = binomtest(outside, n, 0.5, alternative="greater").pvalue
+            assert outside_share_p(outside, n) == pytest.approx(want, rel=1e-9, abs=1e-300)
