@@ -29,18 +29,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from structlog.contextvars import bound_contextvars
 
 from listener import dberrors
-from listener.errors import ListenerError
-from listener.health.server import HealthServer
 from listener.instance import INSTANCE_ID
 from listener.logging import get_logger
 from listener.outage import OUTAGE
 from listener.runner import source_hash
 from listener.sdnotify import Notifier
+from listener.servers import start_servers
 from listener.service import Service
 from listener.store import leases
 from listener.store.sources import get_or_create
-from listener.webhooks.receiver import Receiver
-from listener.webhooks.server import WebhookServer
 
 log = get_logger("listener.daemon")
 STOP_GRACE_SECONDS = 4.0
@@ -273,7 +270,8 @@ class Daemon:
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._on_signal)
         self.service.upgrade()
-        servers = self._start_servers()  # before any job runs: a taken port fails cleanly
+        # before any job runs: a taken port fails cleanly
+        servers = start_servers(self.service, self.alive, self.scheduler_problem)
         self.join()
         self.schedule()
         self._schedule_heartbeat()
@@ -332,6 +330,10 @@ class Daemon:
         if self.notifier.watchdog_seconds is not None:
             self.notifier.watchdog()
 
+    def alive(self) -> bool:
+        """For /healthz: the scheduler runs and no stop was asked for."""
+        return self.scheduler.running and not self.stop.is_set()
+
     def scheduler_problem(self) -> str | None:
         """Why the scheduler does not count as alive, or None (for /readyz)."""
         if self.stop.is_set():
@@ -345,61 +347,6 @@ class Daemon:
             return f"last heartbeat {age:.0f}s ago (expected every {self.heartbeat_seconds:g}s)"
         return None
 
-    def _start_servers(self) -> list[HealthServer | WebhookServer]:
-        """The health endpoint and the webhook receiver (on its port or its own), if configured.
-
-        Started before any job runs, so a port already in use fails the start cleanly.
-        """
-        from listener.health.readiness import check
-        from listener.health.status import collect_status
-        from listener.store.activity import read_activity
-
-        health, hooks = self.service.config.service.health, self.service.config.service.webhooks
-        receiver = (
-            Receiver(hooks, self.service.store, self.service.pseudonyms)
-            if hooks is not None
-            else None
-        )
-        shared = receiver if hooks is not None and hooks.port is None else None
-        servers: list[HealthServer | WebhookServer] = []
-        if health is not None:
-            servers.append(
-                _listen(
-                    "health",
-                    health.host,
-                    health.port,
-                    lambda: HealthServer(
-                        health.host,
-                        health.port,
-                        status=lambda: collect_status(self.service.config, self.service.store),
-                        alive=lambda: self.scheduler.running and not self.stop.is_set(),
-                        receiver=shared,
-                        ready=lambda: check(self.service.store, self.scheduler_problem),
-                        activity=lambda: read_activity(self.service.store),
-                    ),
-                )
-            )
-        if receiver is not None and hooks is not None and hooks.port is not None:
-            port = hooks.port
-            servers.append(
-                _listen(
-                    "webhooks", hooks.host, port, lambda: WebhookServer(receiver, hooks.host, port)
-                )
-            )
-        for server in servers:
-            server.start()
-        return servers
-
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal received", signal=signal.Signals(signum).name)
         self.stop.set()
-
-
-def _listen(what: str, host: str, port: int, make: Callable[[], Any]) -> Any:
-    try:
-        return make()
-    except OSError as exc:
-        raise ListenerError(
-            f"{what}: cannot listen on {host}:{port}: {exc.strerror}",
-            hint=f"change {what}.port in the config, or stop what uses that port",
-        ) from exc
