@@ -71,19 +71,38 @@ def test_parallel_extraction_gives_the_same_result() -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(1500)  # about 200 s alone on the 2-core machine, more beside other work
 def test_training_reproduces_the_shipped_classifier(tmp_path: Path) -> None:
-    """The script in the package rebuilds the shipped weights bit for bit (a few minutes).
+    """The script in the package rebuilds the shipped classifier (a few minutes).
 
+    Bit for bit only on the CPU it was trained on: numpy picks its exp/log kernels and OpenBLAS
+    its dot kernel for the CPU at run time (AVX2, AVX-512), so the last bits of the loss, and
+    after 500 L-BFGS steps some weights' last float16 bit, differ between machines (measured:
+    relative difference 2.0e-4 between an AMD EPYC with AVX-512 and the training machine).
+    The same settings must be chosen and every weight must agree to about a float16 step.
     Run as the documented command, in a fresh interpreter: the test session's shared spaCy
     pipeline has read other tests' texts by then."""
     import subprocess
     import sys
+
+    import numpy as np
 
     from listener.nlp.model import load_model
 
     out = tmp_path / "c.npz"
     command = [sys.executable, "-m", "listener.nlp.train_classifier", "--data", str(FEEDBACK)]
     subprocess.run([*command, "--out", str(out)], check=True, capture_output=True)
-    assert load_model(out).digest == load_model().digest
+    rebuilt, shipped = load_model(out), load_model()
+    assert rebuilt.meta["examples"] == shipped.meta["examples"]
+    for kind in ("pain", "aspiration"):
+        ours, theirs = rebuilt.meta[kind], shipped.meta[kind]
+        assert isinstance(ours, dict) and isinstance(theirs, dict)
+        assert (ours["l2"], ours["n"]) == (theirs["l2"], theirs["n"])
+        assert abs(ours["dev_f1"] - theirs["dev_f1"]) <= 0.001
+    assert np.array_equal(rebuilt.threshold, shipped.threshold)
+    assert np.allclose(rebuilt.bias, shipped.bias, atol=1e-3)
+    # measured: largest difference 0.00098 (one float16 step at 1.0); 84 of 524,288 over 0.0003
+    assert np.allclose(rebuilt.weights, shipped.weights, rtol=2e-3, atol=1e-3)
+    relative = np.linalg.norm(rebuilt.weights - shipped.weights) / np.linalg.norm(shipped.weights)
+    assert relative <= 1e-3, relative
 
 
 @pytest.mark.parametrize(("dataset", "floor"), [("airline", 0.91), ("pros_cons", 0.89)])
