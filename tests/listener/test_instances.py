@@ -36,8 +36,10 @@ SLOW = frozenset({0, 5, 10, 15})
 an instance is killed."""
 SLOW_SECONDS = 1.5
 INTERVAL, LEASE, POLL = 4.0, 6.0, 1.0
-WINDOW = 5 * INTERVAL
-"""Requests are counted over whole intervals: each feed is due exactly five times in it."""
+WINDOW = 10 * INTERVAL
+"""Requests are counted over whole intervals: each feed is due exactly ten times in it. A run
+picked up late moves its request across the window's edge (a feed counts one more or one less),
+so a window of five intervals let a slow second at its end cost 10 %: seen as 90 against 100."""
 
 
 def _start(config: Path, log: Path) -> subprocess.Popen[bytes]:
@@ -66,7 +68,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.mark.postgres
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(500)
 def test_two_instances_fetch_each_feed_once_per_interval_and_take_over_a_killed_one(
     tmp_path: Path, postgres_url: str
 ) -> None:
@@ -147,7 +149,10 @@ def test_two_instances_fetch_each_feed_once_per_interval_and_take_over_a_killed_
             alone = server.count(start, start + WINDOW)
             print(f"requests in {WINDOW:g} s: one instance {alone}, two {together}; "
                   f"takeover after {taken_over:.1f} s")  # fmt: skip
-            assert abs(together - alone) <= 0.1 * alone, (alone, together)
+            per_feed = [0] * FEEDS  # which feeds fell short, should it fail
+            for feed, at in list(server.requests):
+                per_feed[feed] += start <= at < start + WINDOW
+            assert abs(together - alone) <= 0.1 * alone, (alone, together, per_feed)
             assert alone >= FEEDS, alone  # the window saw real work
         finally:
             for process in processes:
