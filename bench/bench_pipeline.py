@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_pipeline.py [--rows 10000,100000]
         [--postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
-        [--baseline /path/to/another/checkout] [--nlp-processes 1]
+        [--baseline /path/to/another/checkout] [--nlp-workers 0,1,2]
 
 For each row count it writes a CSV export (one free-text answer per row: synthetic, varied
 sentences of pains, wishes and plain remarks, spread over six weeks) and runs `run --once` in a
@@ -11,16 +11,19 @@ PostgreSQL database (no table statistics, as after a first install; dropped afte
 child process times the phases by wrapping the functions the run goes through:
 
 - fetch+ingest: reading the export and storing the batches (``runner.run_source``);
-- NLP: extraction and persona matching (``Processor._analyse``);
-- writes: the rest of processing, i.e. the pending-item queries and the statement, evidence
-  and claim writes (``Processor.process_pending`` minus the NLP);
+- writes: the pending-item queries (``next_pending``) and the statement, evidence and claim
+  writes (``Processor._write``);
+- NLP: the rest of ``Processor.process_pending``, i.e. extraction and persona matching, or,
+  with forked NLP workers, the time spent waiting for them;
 - other: migrations, loading the NLP, drift and the digest;
 - start-up: the rest of the child's wall time (interpreter, imports before the command runs).
 
 It prints items/s (rows over the child's wall time, start-up included), the phase shares, peak
 RSS, the PostgreSQL/SQLite ratio and the 100k/10k ratio of seconds per item (1.0 = linear).
 With ``--baseline`` the same runs are made with that checkout's code (e.g. ``git archive main``
-unpacked somewhere), in the same invocation, and its figures are printed beside.
+unpacked somewhere), in the same invocation, and its figures are printed beside. With
+``--nlp-workers 0,1,2`` this checkout runs once per ``nlp.workers`` value (labels w0, w1, w2), so
+the forked workers are measured against the NLP in the process in the same run.
 """
 
 from __future__ import annotations
@@ -118,7 +121,7 @@ def write_export(path: Path, rows: int, seed: int = 7) -> None:
             )
 
 
-def write_config(folder: Path, export: Path, database: str) -> Path:
+def write_config(folder: Path, export: Path, database: str, workers: int | None = None) -> Path:
     config = folder / "listener.yaml"
     source = {
         "name": "survey",
@@ -140,6 +143,8 @@ def write_config(folder: Path, export: Path, database: str) -> Path:
         "sources": [source],
         "digest": {"schedule": "mon 08:00", "recipients": ["m@example.com"], "outbox": "outbox"},
     }
+    if workers is not None:  # left out by default: a baseline checkout may not know the key
+        document["nlp"] = {"workers": workers}
     config.write_text(json.dumps(document, indent=1), encoding="utf-8")  # JSON is YAML
     return config
 
@@ -197,7 +202,7 @@ def child(tree: str, config: str, out: str) -> None:
     from listener.cli import main
 
     assert Path(processing.__file__).is_relative_to(tree), processing.__file__
-    phases = {"fetch+ingest": 0.0, "nlp": 0.0, "process": 0.0}
+    phases = {"fetch+ingest": 0.0, "writes": 0.0, "process": 0.0}
 
     def timed(owner: object, name: str, phase: str) -> None:
         original = getattr(owner, name)
@@ -212,7 +217,8 @@ def child(tree: str, config: str, out: str) -> None:
         setattr(owner, name, wrapper)
 
     timed(service, "run_source", "fetch+ingest")
-    timed(processing.Processor, "_analyse", "nlp")
+    timed(processing, "next_pending", "writes")
+    timed(processing.Processor, "_write", "writes")
     timed(processing.Processor, "process_pending", "process")
     start = time.perf_counter()
     try:
@@ -222,12 +228,13 @@ def child(tree: str, config: str, out: str) -> None:
     else:
         code = 0
     total = time.perf_counter() - start
-    writes = phases.pop("process") - phases["nlp"]
+    process = phases.pop("process")
     report = {
         "phases": {
-            **phases,
-            "writes": writes,
-            "other": total - phases["fetch+ingest"] - phases["nlp"] - writes,
+            "fetch+ingest": phases["fetch+ingest"],
+            "nlp": process - phases["writes"],
+            "writes": phases["writes"],
+            "other": total - phases["fetch+ingest"] - process,
         },
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
@@ -261,13 +268,18 @@ def _libpq(url: str) -> str:
 
 
 def measure(
-    label: str, tree: Path, rows: int, export: Path, postgres_url: str | None
+    label: str,
+    tree: Path,
+    rows: int,
+    export: Path,
+    postgres_url: str | None,
+    workers: int | None = None,
 ) -> list[Result]:
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
         folder = Path(tmp) / "sqlite"
         folder.mkdir()
-        config = write_config(folder, export, f"sqlite:///{folder / 'listener.db'}")
+        config = write_config(folder, export, f"sqlite:///{folder / 'listener.db'}", workers)
         results.append(run_child(tree, config, label, "sqlite", rows))
         print_result(results[-1])
         if postgres_url:
@@ -275,7 +287,7 @@ def measure(
             try:
                 folder = Path(tmp) / "postgres"
                 folder.mkdir()
-                config = write_config(folder, export, url)
+                config = write_config(folder, export, url, workers)
                 results.append(run_child(tree, config, label, "postgresql", rows))
                 print_result(results[-1])
             finally:
@@ -313,12 +325,12 @@ def ratios(results: list[Result], rows: list[int]) -> None:
                         f" peak RSS {a.peak_rss_mb:.0f} → {b.peak_rss_mb:.0f} MB"
                     )
     labels = list(dict.fromkeys(r.label for r in results))
-    if len(labels) == 2:
-        for r in results:
-            base = by.get((labels[1], r.database, r.rows))
-            if r.label == labels[0] and base:
-                ratio = r.rate / base.rate
-                print(f"{labels[0]}/{labels[1]} items/s, {r.database} {r.rows} rows: {ratio:.2f}")
+    reference = "baseline" if "baseline" in labels else labels[0]
+    for r in results:
+        base = by.get((reference, r.database, r.rows))
+        if r.label != reference and base:
+            ratio = r.rate / base.rate
+            print(f"{r.label}/{reference} items/s, {r.database} {r.rows} rows: {ratio:.2f}")
 
 
 def main() -> None:
@@ -326,7 +338,11 @@ def main() -> None:
     parser.add_argument("--rows", default="10000,100000", help="comma-separated row counts")
     parser.add_argument("--postgres-url", help="a server where databases may be created")
     parser.add_argument("--baseline", type=Path, default=None, help="another checkout to compare")
+    parser.add_argument(
+        "--nlp-workers", default=None, help="comma-separated nlp.workers values to compare"
+    )
     args = parser.parse_args()
+    settings = [int(n) for n in args.nlp_workers.split(",")] if args.nlp_workers else [None]
     rows = [int(n) for n in args.rows.split(",")]
     print(f"load average at start: {os.getloadavg()}  cores: {os.cpu_count()}", flush=True)
     results: list[Result] = []
@@ -334,7 +350,9 @@ def main() -> None:
         for n in rows:
             export = Path(tmp) / f"export-{n}.csv"
             write_export(export, n)
-            results += measure("this", ROOT, n, export, args.postgres_url)
+            for workers in settings:
+                label = "this" if workers is None else f"w{workers}"
+                results += measure(label, ROOT, n, export, args.postgres_url, workers)
             if args.baseline is not None:
                 results += measure(
                     "baseline", args.baseline.resolve(), n, export, args.postgres_url

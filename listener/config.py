@@ -80,7 +80,11 @@ class NlpConfig(Strict):
     model: str | None = None
     """An installed spaCy model package (e.g. en_core_web_sm); blank English + rules when absent."""
     semantic: bool = False
-    batch_size: int = Field(default=256, ge=1)
+    batch_size: int = Field(default=1024, ge=1)
+    """Items per processing chunk: one read, one NLP call, one write transaction."""
+    workers: int = Field(default=1, ge=0, le=64)
+    """Forked NLP processes for a backlog of thousands of items (a first run, a re-score); the
+    process itself reads and writes the chunks meanwhile. 0: the NLP runs in the process."""
 
 
 class DeliveryConfig(Strict):

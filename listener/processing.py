@@ -9,20 +9,23 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, insert, select, tuple_, update
+from sqlalchemy import case, delete, func, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.analysis import Analyser
+from listener.analysis.parallel import Chunk, analyse_chunks
 from listener.matching import Match, PersonaMatcher
 from listener.nlp import Extractor, Statement
 from listener.nlp.reading import SkipReason
 from listener.personas import PersonaSet
+from listener.store.bulk import insert_rows
 from listener.store.db import Store
 from listener.store.items import author_key, pending, processed_key
 from listener.store.models import EvidenceRow, ItemRow, StatementRow, table
@@ -31,6 +34,8 @@ from listener.store.probe import lookup, reserve_ids
 from listener.weeks import iso_week
 
 Progress = Callable[[int], None]
+PARALLEL_MIN_ITEMS = 2000
+"""The backlog from which processing forks its NLP workers (``nlp.workers``)."""
 
 
 @dataclass
@@ -57,6 +62,8 @@ class Processor:
         personas: PersonaSet,
         tz: ZoneInfo,
         batch_size: int = 256,
+        workers: int = 0,
+        parallel_from: int = PARALLEL_MIN_ITEMS,
     ) -> None:
         self.extractor = extractor
         self.matcher = matcher
@@ -64,6 +71,8 @@ class Processor:
         self.persona_version = personas.version
         self.tz = tz
         self.batch_size = batch_size
+        self.workers = workers
+        self.parallel_from = parallel_from
         # = listener.analysis.processed_key (what `listener status` computes without spaCy)
         self.key = processed_key(self.analyser.version, personas.version)
 
@@ -82,46 +91,70 @@ class Processor:
 
         The NLP runs with no transaction open (on SQLite an open write would lock out every
         ingest for as long as spaCy takes); the chunk is then written in one short transaction,
-        and only for items whose text did not change in the meantime. With ``wait=False`` it
-        returns at once when another thread or process is processing: that one loops until
-        nothing is pending, new items included.
+        and only for items whose text did not change in the meantime. A backlog of at least
+        ``parallel_from`` items is read by ``workers`` forked processes while this process reads
+        and writes the chunks around theirs; a ``stop`` drops the chunks still in their hands
+        (they stay pending). With ``wait=False`` it returns at once when another
+        thread or process is processing: that one loops until nothing is pending, new items
+        included.
         """
         total = ProcessCounts()
-        after: dict[str | None, int] = {}  # per kind of pending item, the last id read
         with store.exclusive("process", wait=wait) as taken:  # one processor per database
-            while taken and (stop is None or not stop.is_set()):
-                with store.session() as session:
-                    kind, rows = next_pending(
-                        session, self.key, after, self.batch_size, _Pending.COLUMNS
-                    )
-                chunk = [_Pending(*cast("tuple[Any, ...]", row)) for row in rows]
-                if not chunk:
-                    break
-                results = self._analyse(chunk)
+            if not taken:
+                return total
+            workers = self.workers
+            if workers and self.pending_count(store) < self.parallel_from:
+                workers = 0  # forking a loaded pipeline costs more than a small backlog's NLP
+            for results in self._analysed(self._pending_chunks(store, stop), workers):
                 with store.session() as session:
                     counts = self._write(session, results)
-                after[kind] = chunk[-1].id
                 total.items += counts.items
                 total.statements += counts.statements
                 total.evidence += counts.evidence
                 if on_progress:
-                    on_progress(len(chunk))
+                    on_progress(len(results))
+                if stop is not None and stop.is_set():
+                    break
         return total
 
-    def _analyse(self, pending: Sequence[_Pending]) -> list[_Result]:
-        """Statements and matches for each item, and why an item gave none: pure, no database.
+    def _pending_chunks(
+        self, store: Store, stop: threading.Event | None
+    ) -> Iterator[list[_Pending]]:
+        """Pending items in chunks of ``batch_size``, in id order per kind of pending item,
+        until none is left (items that turned pending meanwhile included) or ``stop`` is set."""
+        after: dict[str | None, int] = {}  # per kind of pending item, the last id read
+        while stop is None or not stop.is_set():
+            with store.session() as session:
+                kind, rows = next_pending(
+                    session, self.key, after, self.batch_size, _Pending.COLUMNS
+                )
+            if not rows:
+                return
+            chunk = [_Pending(*cast("tuple[Any, ...]", row)) for row in rows]
+            after[kind] = chunk[-1].id
+            yield chunk
 
-        One analyser pass over the chunk: persona wording is matched on the tokens the
-        extractor made, so an item is tokenised once.
-        """
-        documents = [item_document(p.title, p.text) for p in pending]
-        analyses = self.analyser.analyse_many(
-            documents, prompts=[p.prompt for p in pending], batch_size=max(1, len(documents))
-        )
-        return [
-            _Result(item, analysis.statements, analysis.skipped)
-            for item, analysis in zip(pending, analyses, strict=True)
-        ]
+    def _analyse(self, chunk: Sequence[_Pending]) -> list[_Result]:
+        """One chunk's results, analysed in this process."""
+        return next(self._analysed([list(chunk)], 0))
+
+    def _analysed(self, chunks: Iterable[list[_Pending]], workers: int) -> Iterator[list[_Result]]:
+        """Statements and matches for each chunk's items, and why an item gave none: pure, no
+        database. One analyser pass per chunk: persona wording is matched on the tokens the
+        extractor made, so an item is tokenised once."""
+        handed: deque[list[_Pending]] = deque()  # chunks given out, in the order they return
+
+        def documents() -> Iterator[Chunk]:
+            for chunk in chunks:
+                handed.append(chunk)
+                yield [item_document(p.title, p.text) for p in chunk], [p.prompt for p in chunk]
+
+        for analyses in analyse_chunks(self.analyser, documents(), workers):
+            chunk = handed.popleft()
+            yield [
+                _Result(item, analysis.statements, analysis.skipped)
+                for item, analysis in zip(chunk, analyses, strict=True)
+            ]
 
     def _write(self, session: Session, results: Sequence[_Result]) -> ProcessCounts:
         """The chunk's results in a few set-based statements, in the caller's transaction.
@@ -180,7 +213,7 @@ class Processor:
         ids = reserve_ids(session, StatementRow.id, len(statements))
         for statement_id, row in zip(ids, statements, strict=True):
             row["id"] = statement_id
-        session.execute(insert(table(StatementRow)), statements)  # Core: no ORM per row
+        insert_rows(session, table(StatementRow), statements)  # no ORM per row
         evidence = [
             {
                 "statement_id": statement_id,
@@ -200,8 +233,7 @@ class Processor:
             )
             for match in matches
         ]
-        if evidence:
-            session.execute(insert(table(EvidenceRow)), evidence)
+        insert_rows(session, table(EvidenceRow), evidence)
         return ProcessCounts(items=len(current), statements=len(statements), evidence=len(evidence))
 
 

@@ -54,6 +54,7 @@ class Service:
             self.config.personas,
             self.config.tz,
             batch_size=nlp_config.batch_size,
+            workers=nlp_config.workers,
         )
 
     @property

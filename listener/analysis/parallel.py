@@ -2,8 +2,10 @@
 
 Chunks go to forked workers that share the parent's loaded pipeline, classifier and compiled
 personas (copy-on-write) and come back in order; at most two chunks per worker are in flight, so
-memory stays flat however long the input is. Results are plain dataclasses, cheap to pickle
-(unlike spaCy Docs, which made ``nlp.pipe(n_process=2)`` slower than one process).
+memory stays flat however long the input is, and the parent is free meanwhile (the processing
+writes one chunk's results while the workers read the next ones). Results are plain
+dataclasses, cheap to pickle (unlike spaCy Docs, which made ``nlp.pipe(n_process=2)`` slower
+than one process).
 """
 
 from __future__ import annotations
@@ -18,12 +20,57 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from listener.analysis.analyser import Analyser, Analysis
 
+Chunk = tuple[list[str], list[str | None] | None]
+"""Texts and their prompts (None: no prompts)."""
+
 _worker: Analyser | None = None
 
 
-def _run(chunk: list[str], prompts: list[str | None] | None) -> list[Analysis]:
+def can_fork() -> bool:
+    """Workers share the loaded pipeline only when forked (Linux; not Windows, not macOS's
+    default): elsewhere the analysis stays in the calling process."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run(texts: list[str], prompts: list[str | None] | None) -> list[Analysis]:
     assert _worker is not None, "worker started without an analyser"
-    return list(_worker.analyse_many(chunk, prompts, batch_size=max(1, len(chunk))))
+    return list(_worker.analyse_many(texts, prompts, batch_size=max(1, len(texts))))
+
+
+def analyse_chunks(
+    analyser: Analyser, chunks: Iterable[Chunk], workers: int
+) -> Iterator[list[Analysis]]:
+    """Each chunk's analyses, in order, from ``workers`` forked processes (in this process when
+    ``workers`` is 0 or fork is missing, and for the first chunk). ``chunks`` is read ahead by
+    up to twice ``workers`` chunks, in this process, between the chunks it yields: with one
+    worker this process reads and writes while the worker analyses.
+
+    Counters in ``analyser.extractor.stats`` are the parent's only: workers count their own.
+    """
+    forked = workers > 0 and can_fork()
+    pending = iter(chunks)
+    # The first chunk is read here in any case: what the analyser builds on first use is built
+    # once, in the parent, before any fork (and an input of one chunk forks nothing).
+    for texts, prompts in islice(pending, 1 if forked else None):
+        yield list(analyser.analyse_many(texts, prompts, batch_size=max(1, len(texts))))
+    if not forked:
+        return
+    global _worker
+    _worker = analyser
+    window: deque[AsyncResult[list[Analysis]]] = deque()
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            while True:
+                while len(window) < 2 * workers:
+                    chunk = next(pending, None)
+                    if chunk is None:
+                        break
+                    window.append(pool.apply_async(_run, chunk))
+                if not window:
+                    break
+                yield window.popleft().get()
+    finally:
+        _worker = None
 
 
 def analyse_parallel(
@@ -33,27 +80,14 @@ def analyse_parallel(
     n_process: int,
     chunk_size: int = 256,
 ) -> Iterator[Analysis]:
-    """``analyser.analyse_many`` on ``n_process`` forked processes (one where fork is missing).
-
-    Counters in ``analyser.extractor.stats`` are the parent's only: workers count their own.
-    """
-    if n_process <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield from analyser.analyse_many(texts, prompts, batch_size=chunk_size)
-        return
-    global _worker
-    _worker = analyser
+    """``analyser.analyse_many`` on ``n_process`` forked processes, text by text (one process:
+    this one, as in spaCy's ``n_process``)."""
     iterator = iter(texts)
     asked = iter(prompts) if prompts is not None else None
-    window: deque[AsyncResult[list[Analysis]]] = deque()
-    with multiprocessing.get_context("fork").Pool(n_process) as pool:
-        while True:
-            while len(window) < 2 * n_process:
-                chunk = list(islice(iterator, chunk_size))
-                if not chunk:
-                    break
-                chunk_prompts = list(islice(asked, len(chunk))) if asked is not None else None
-                window.append(pool.apply_async(_run, (chunk, chunk_prompts)))
-            if not window:
-                break
-            yield from window.popleft().get()
-    _worker = None
+
+    def chunks() -> Iterator[Chunk]:
+        while chunk := list(islice(iterator, chunk_size)):
+            yield chunk, (list(islice(asked, len(chunk))) if asked is not None else None)
+
+    for analyses in analyse_chunks(analyser, chunks(), n_process if n_process > 1 else 0):
+        yield from analyses

@@ -170,25 +170,64 @@ def test_processing_writes_all_once_and_reprocesses_changed_content(
     assert counts(store) == totals
 
 
+def rows(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Statements and evidence by their item's external id: comparable across processings."""
+    with store.session() as session:
+        statements = session.execute(
+            select(ItemRow.external_id, StatementRow.kind, StatementRow.start, StatementRow.text)
+            .join(ItemRow, ItemRow.id == StatementRow.item_id)
+            .order_by(ItemRow.external_id, StatementRow.start, StatementRow.kind)
+        ).all()
+        evidence = session.execute(
+            select(ItemRow.external_id, EvidenceRow.attribute_id, EvidenceRow.score)
+            .join(ItemRow, ItemRow.id == EvidenceRow.item_id)
+            .order_by(ItemRow.external_id, EvidenceRow.attribute_id, EvidenceRow.score)
+        ).all()
+    return [tuple(r) for r in statements], [tuple(r) for r in evidence]
+
+
+def test_forked_nlp_workers_write_what_the_process_alone_writes(
+    store: Store, processor: Processor
+) -> None:
+    ingest(store, [answer(n) for n in range(450)])  # five chunks: more than the workers' window
+    processor.workers, processor.parallel_from = 2, 1
+    forked = processor.process_pending(store)
+    assert forked.items == 450 and forked.statements > 250
+    by_workers = rows(store)
+    with store.session() as session:
+        session.execute(ItemRow.__table__.update().values(processed_key=None))
+    processor.workers = 0
+    alone = processor.process_pending(store)
+    assert (alone.items, alone.statements, alone.evidence) == (
+        forked.items,
+        forked.statements,
+        forked.evidence,
+    )
+    assert rows(store) == by_workers
+
+
 class Crash(RuntimeError):
     pass
 
 
+@pytest.mark.parametrize("workers", [0, 1, 2])
 def test_a_crash_mid_chunk_leaves_its_items_pending_and_nothing_half_written(
-    store: Store, processor: Processor, monkeypatch: pytest.MonkeyPatch
+    store: Store, processor: Processor, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
+    """In the process and with forked NLP workers (whose chunks in flight are dropped)."""
+    processor.workers, processor.parallel_from = workers, 1
     ingest(store, [answer(n) for n in range(250)])
-    real_insert = processing.insert
+    real_insert = processing.insert_rows
     calls = {"evidence": 0}
 
-    def failing_insert(model: Any) -> Any:
-        if model is EvidenceRow.__table__:  # the evidence INSERT (Core, on the table)
+    def failing_insert(session: Session, table: Any, rows: Any) -> None:
+        if table is EvidenceRow.__table__:  # the evidence rows (COPY or INSERT, on the table)
             calls["evidence"] += 1
             if calls["evidence"] == 2:  # the second chunk: its statements are already sent
                 raise Crash("killed between the statements and the evidence")
-        return real_insert(model)
+        real_insert(session, table, rows)
 
-    monkeypatch.setattr(processing, "insert", failing_insert)
+    monkeypatch.setattr(processing, "insert_rows", failing_insert)
     with pytest.raises(Crash):
         processor.process_pending(store)
     with store.session() as session:
@@ -197,7 +236,7 @@ def test_a_crash_mid_chunk_leaves_its_items_pending_and_nothing_half_written(
         with_evidence = set(session.scalars(select(EvidenceRow.item_id)))
     assert len(done) == processor.batch_size  # the first chunk committed, the second not
     assert with_statements <= done and with_evidence <= done
-    monkeypatch.setattr(processing, "insert", real_insert)
+    monkeypatch.setattr(processing, "insert_rows", real_insert)
     rest = processor.process_pending(store)
     assert rest.items == 250 - processor.batch_size
     crashed = counts(store)
