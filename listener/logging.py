@@ -47,8 +47,25 @@ def scrub_database_errors(
     return event
 
 
+def _import_structlog() -> Any:
+    """structlog, without the rich library it imports for coloured tracebacks when rich is
+    installed (spaCy brings it): a twentieth of `listener status`'s start-up, for tracebacks
+    that ``format_exc_info`` below renders as plain text, redactable, before any renderer."""
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        import structlog
+
+        return structlog
+    sys.modules["rich"] = None  # type: ignore[assignment]  # an import of rich fails at once
+    try:
+        import structlog
+    finally:
+        del sys.modules["rich"]
+    return structlog
+
+
 def configure(level: str = "info", json_output: bool | None = None) -> None:
-    import structlog  # here, not at the top: `listener --help` needs no logging library
+    # here, not at the top: `listener --help` needs no logging library
+    structlog = _import_structlog()
 
     if json_output is None:
         json_output = not sys.stderr.isatty()
@@ -97,6 +114,4 @@ def _identity(
 
 
 def get_logger(name: str) -> Any:
-    import structlog
-
-    return structlog.get_logger(name)
+    return _import_structlog().get_logger(name)

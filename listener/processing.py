@@ -7,6 +7,7 @@ no-op, a crash mid-way leaves the unfinished items pending, and a persona change
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 from collections import deque
@@ -102,10 +103,18 @@ class Processor:
         with store.exclusive("process", wait=wait) as taken:  # one processor per database
             if not taken:
                 return total
+            chunks = self._pending_chunks(store, stop)
+            first = next(chunks, None)
+            if first is None:
+                return total
             workers = self.workers
-            if workers and self.pending_count(store) < self.parallel_from:
-                workers = 0  # forking a loaded pipeline costs more than a small backlog's NLP
-            for results in self._analysed(self._pending_chunks(store, stop), workers):
+            # a short first chunk is the whole backlog (the daemon's usual case: no count
+            # query per poll); forking a loaded pipeline costs more than a small backlog's NLP
+            if workers and (
+                len(first) < self.batch_size or self.pending_count(store) < self.parallel_from
+            ):
+                workers = 0
+            for results in self._analysed(itertools.chain([first], chunks), workers):
                 with store.session() as session:
                     counts = self._write(session, results)
                 total.items += counts.items

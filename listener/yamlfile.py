@@ -11,7 +11,7 @@ given twice in one mapping is an error instead of silently keeping the last.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, SequenceNode
@@ -36,8 +36,15 @@ class _Refused(Exception):
         self.hint = hint
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key given twice in one mapping."""
+if TYPE_CHECKING:
+    _Base = yaml.SafeLoader
+else:  # libyaml's parser, six times faster, where PyYAML was built with it
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_Base):
+    """SafeLoader (libyaml's parser where PyYAML has it) that refuses a key given twice in one
+    mapping."""
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, Node] = {}
@@ -140,11 +147,17 @@ def load_yaml(path: Path) -> Any:
     except _Refused as exc:
         raise ConfigError([f"{path}: {exc}"], hint=exc.hint) from None
     except RecursionError:
-        raise ConfigError(
-            [f"{path}: nested too deeply to read"],
-            hint="a config or personas file is a few levels deep; look for runaway brackets",
-        ) from None
+        raise _too_deep(path) from None
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own limit
+            raise _too_deep(path) from None
         raise ConfigError([f"{path}: not valid YAML: {exc}"], hint=_YAML_HINT) from None
     finally:
         loader.dispose()
+
+
+def _too_deep(path: Path) -> ConfigError:
+    return ConfigError(
+        [f"{path}: nested too deeply to read"],
+        hint="a config or personas file is a few levels deep; look for runaway brackets",
+    )

@@ -161,4 +161,4 @@ def analysis_version(
 ) -> str:
     """What an item's statements and evidence depend on, besides the personas' own version."""
     semantic = getattr(matcher, "semantic", None) is not None
-    return version_of(extractor_version, evidence or load_evidence_model(), semantic)
+    return version_of(extractor_version, (evidence or load_evidence_model()).digest, semantic)

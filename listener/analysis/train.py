@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from listener.analysis.model import DEFAULT_FILE, FEATURES, EvidenceModel
+from listener.analysis.evidence_file import DEFAULT_FILE, FEATURES
+from listener.analysis.model import EvidenceModel
 from listener.analysis.signals import signals, vetoed
 from listener.matching import PersonaMatcher
 from listener.nlp import Extractor

@@ -8,21 +8,18 @@ pain?) to the spans shown to people (which sentences carry it). Weights live in
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from listener.errors import ListenerError
+from listener.nlp.model_file import DEFAULT_MODEL, npz_digest, packaged_bytes
 from listener.nlp.versions import FEATURE_VERSION, N_BUCKETS
 
 KINDS = ("pain", "aspiration")
-
-DEFAULT_MODEL = "classifier.npz"
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,7 @@ def _packaged_model() -> LinearModel:
 
 def _read_model(path: Path | None) -> LinearModel:
     if path is None:
-        ref = resources.files("listener.nlp").joinpath("data", DEFAULT_MODEL)
-        raw = ref.read_bytes() if ref.is_file() else None
+        raw = packaged_bytes()
         where = f"listener/nlp/data/{DEFAULT_MODEL}"
     else:
         raw = path.read_bytes() if path.is_file() else None
@@ -81,11 +77,6 @@ def _read_model(path: Path | None) -> LinearModel:
     import io
 
     with np.load(io.BytesIO(raw)) as data:
-        # The digest covers the contents, not the zip (whose entries carry a timestamp), so a
-        # reproducible retraining gives the same extractor version.
-        digest = hashlib.sha256()
-        for name in ("weights", "bias", "threshold", "meta"):
-            digest.update(np.ascontiguousarray(data[name]).tobytes())
         weights = data["weights"].astype(np.float32)
         meta = json.loads(bytes(data["meta"]).decode())
         model = LinearModel(
@@ -93,7 +84,7 @@ def _read_model(path: Path | None) -> LinearModel:
             bias=data["bias"].astype(np.float32),
             threshold=data["threshold"].astype(np.float32),
             meta=meta,
-            digest=digest.hexdigest()[:12],
+            digest=npz_digest(raw),
         )
     if weights.shape != (N_BUCKETS, len(KINDS)) or meta.get("features") != FEATURE_VERSION:
         raise ListenerError(

@@ -23,7 +23,8 @@ from scipy import optimize, sparse
 from listener.nlp.datasets import Example, default_feedback_dir, handwritten_dir, load_examples
 from listener.nlp.extractor import MAX_CHARS, MAX_SENTENCES
 from listener.nlp.features import FEATURE_VERSION, N_BUCKETS, doc_vector_indices
-from listener.nlp.model import DEFAULT_MODEL, LinearModel
+from listener.nlp.model import LinearModel
+from listener.nlp.model_file import DEFAULT_MODEL
 from listener.nlp.pipeline import build_nlp
 from listener.nlp.types import KINDS
 

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, select, true
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ARRAY, ColumnElement, Row, Select, bindparam, func, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.store.models import ItemRow

@@ -50,7 +50,7 @@ def test_status_imports_no_spacy_alembic_or_unused_connectors(tmp_path: Path) ->
     store.dispose()
     modules = _imported(["status", "-c", str(config)], tmp_path)
     assert "listener.health.status" in modules
-    unused = {"spacy", "alembic", "apscheduler", "jinja2"}
+    unused = {"spacy", "alembic", "apscheduler", "jinja2", "numpy"}
     connector_libraries = {"httpx", "feedparser", "praw", "openpyxl"}  # config: CONFIGS alone
     assert not (unused | connector_libraries) & modules
 
