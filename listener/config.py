@@ -84,7 +84,8 @@ class NlpConfig(Strict):
     """Items per processing chunk: one read, one NLP call, one write transaction."""
     workers: int = Field(default=1, ge=0, le=64)
     """Forked NLP processes for a backlog of thousands of items (a first run, a re-score); the
-    process itself reads and writes the chunks meanwhile. 0: the NLP runs in the process."""
+    process itself reads and writes the chunks meanwhile. 0: the NLP runs in the process (as
+    it always does with ``semantic``: torch's threads do not survive a fork)."""
 
 
 class DeliveryConfig(Strict):

@@ -59,7 +59,8 @@ def _import_structlog() -> Any:
     try:
         import structlog
     finally:
-        del sys.modules["rich"]
+        if sys.modules.get("rich", 0) is None:  # not replaced meanwhile by another thread
+            del sys.modules["rich"]
     return structlog
 
 

@@ -54,7 +54,8 @@ class Service:
             self.config.personas,
             self.config.tz,
             batch_size=nlp_config.batch_size,
-            workers=nlp_config.workers,
+            # torch's OpenMP threads do not survive a fork: the semantic path stays in-process
+            workers=0 if nlp_config.semantic else nlp_config.workers,
         )
 
     @property

@@ -11,10 +11,11 @@ than one process).
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
-from multiprocessing.pool import AsyncResult
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -57,20 +58,33 @@ def analyse_chunks(
         return
     global _worker
     _worker = analyser
-    window: deque[AsyncResult[list[Analysis]]] = deque()
+    window: deque[Future[list[Analysis]]] = deque()
+    context = multiprocessing.get_context("fork")
+    # ProcessPoolExecutor, not Pool: a worker that dies (the OOM killer, a signal) fails the
+    # chunks in its hands with BrokenProcessPool instead of leaving the caller waiting forever
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_leave_signals_to_parent)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            while True:
-                while len(window) < 2 * workers:
-                    chunk = next(pending, None)
-                    if chunk is None:
-                        break
-                    window.append(pool.apply_async(_run, chunk))
-                if not window:
+        while True:
+            while len(window) < 2 * workers:
+                chunk = next(pending, None)
+                if chunk is None:
                     break
-                yield window.popleft().get()
+                window.append(pool.submit(_run, *chunk))
+            if not window:
+                break
+            yield window.popleft().result()
     finally:
+        # on a stop or an error: chunks not started are dropped, the ones in hand finish
+        pool.shutdown(wait=True, cancel_futures=True)
         _worker = None
+
+
+def _leave_signals_to_parent() -> None:
+    """A Ctrl-C (sent to the terminal's whole process group) or a service manager's SIGTERM to
+    every process of the unit reaches the workers too, with the daemon's own handlers copied in
+    by the fork: they ignore both, and the parent ends them after the chunk in hand."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def analyse_parallel(

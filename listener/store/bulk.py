@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Boolean, Float, Integer, String
 
@@ -28,14 +29,31 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         return
     connection = session.connection()
     columns = list(rows[0])
-    if connection.dialect.driver == "psycopg" and all(_plain(table, c) for c in columns):
-        quote = connection.dialect.identifier_preparer.quote
-        names = ", ".join(quote(c) for c in columns)
+    dialect = connection.dialect
+    if dialect.driver == "psycopg" and all(_plain(table, c) for c in columns):
+        preparer = dialect.identifier_preparer
+        names = ", ".join(preparer.quote(table.c[c].name) for c in columns)
+        statement = f"COPY {preparer.format_table(table)} ({names}) FROM STDIN"
         dbapi = cast("psycopg.Connection[Any]", connection.connection.dbapi_connection)
-        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
-        with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+        try:
+            with dbapi.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        except dialect.loaded_dbapi.Error as exc:
+            # as SQLAlchemy wraps a failed execute: the logs' scrubbing (no server DETAIL with
+            # customer text), the outage handling and the retries all look for its errors
+            lost = dialect.is_disconnect(exc, connection.connection, None)
+            if lost:
+                connection.invalidate(exc)
+            raise DBAPIError.instance(
+                statement,
+                None,
+                exc,
+                dialect.loaded_dbapi.Error,
+                hide_parameters=True,
+                connection_invalidated=lost,
+                dialect=dialect,
+            ) from None
         return
     session.execute(insert(table), list(rows))
 

@@ -8,6 +8,9 @@ a fresh database (no statistics) that the lookups and the pending-item query are
 
 from __future__ import annotations
 
+import multiprocessing
+import signal
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -187,11 +190,20 @@ def rows(store: Store) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 
 
 def test_forked_nlp_workers_write_what_the_process_alone_writes(
-    store: Store, processor: Processor
+    store: Store, processor: Processor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ingest(store, [answer(n) for n in range(450)])  # five chunks: more than the workers' window
     processor.workers, processor.parallel_from = 2, 1
+    asked: list[int] = []
+    real = processing.analyse_chunks
+
+    def spy(analyser: Any, chunks: Any, workers: int) -> Any:
+        asked.append(workers)
+        return real(analyser, chunks, workers)
+
+    monkeypatch.setattr(processing, "analyse_chunks", spy)
     forked = processor.process_pending(store)
+    assert asked == [2]  # the backlog went to two workers
     assert forked.items == 450 and forked.statements > 250
     by_workers = rows(store)
     with store.session() as session:
@@ -204,6 +216,37 @@ def test_forked_nlp_workers_write_what_the_process_alone_writes(
         forked.evidence,
     )
     assert rows(store) == by_workers
+
+
+def test_a_stop_ends_forked_processing_soon_from_a_daemon_thread(
+    store: Store, processor: Processor
+) -> None:
+    """As in the daemon: processing in a worker thread, a SIGTERM handler installed (the fork
+    copies it into the workers), the stop set mid-backlog. It returns within a chunk or two,
+    leaves no worker behind and the rest pending."""
+    ingest(store, [answer(n) for n in range(1200)])
+    processor.workers, processor.parallel_from = 1, 1
+    stop = threading.Event()
+    done: list[processing.ProcessCounts] = []
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        thread = threading.Thread(
+            target=lambda: done.append(
+                processor.process_pending(store, on_progress=lambda _n: stop.set(), stop=stop)
+            )
+        )
+        thread.start()
+        thread.join(timeout=60)
+        assert not thread.is_alive(), "processing did not end after the stop"
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert multiprocessing.active_children() == []
+    assert 0 < done[0].items < 1200
+    with store.session() as session:
+        pending_now = session.scalar(
+            select(func.count()).select_from(ItemRow).where(ItemRow.processed_key.is_(None))
+        )
+    assert pending_now == 1200 - done[0].items
 
 
 class Crash(RuntimeError):

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from sqlalchemy.exc import IntegrityError
 
 from listener.store import sources as source_state
 from listener.store.bulk import insert_rows
@@ -87,3 +88,26 @@ def test_rows_are_part_of_the_callers_transaction(store: Store) -> None:
         raise RuntimeError("the chunk failed after its statements were sent")
     with store.session() as session:
         assert session.scalars(select(StatementRow)).all() == []
+
+
+def test_a_refused_row_is_a_database_error_without_the_rows_text(store: Store) -> None:
+    """Raised as SQLAlchemy raises a failed INSERT, so the logs' scrubbing, the outage handling
+    and the retries treat a failed COPY alike; the statement is named, the text is not."""
+    source_id, items = _item_ids(store)
+    row = {
+        "id": 7,
+        "item_id": items[0],
+        "source_id": source_id,
+        "author_key": "a",
+        "kind": "pain",
+        "text": "confidential customer words",
+        "start": 0,
+        "end": 1,
+        "theme": "t",
+        "week": "2026-W47",
+        "matched": True,
+    }
+    with pytest.raises(IntegrityError) as info, store.session() as session:
+        insert_rows(session, table(StatementRow), [row, row])  # one primary key twice
+    assert "confidential" not in str(info.value)  # what a log line would print
+    assert "statements" in str(info.value.statement)
