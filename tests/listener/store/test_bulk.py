@@ -30,22 +30,37 @@ def _item_ids(store: Store) -> tuple[int, list[int]]:
         return source.id, list(session.scalars(select(ItemRow.id).order_by(ItemRow.id)))
 
 
+def _statement(item_id: int, source_id: int, **given: Any) -> dict[str, Any]:
+    """A statements row with every column set (those given replace the defaults)."""
+    row: dict[str, Any] = {
+        "id": 1,
+        "item_id": item_id,
+        "source_id": source_id,
+        "author_key": "a",
+        "kind": "pain",
+        "text": "t",
+        "start": 0,
+        "end": 1,  # a reserved word as a column name
+        "theme": "late invoice",
+        "week": "2026-W47",
+        "matched": True,
+    }
+    return {**row, **given}
+
+
 def test_rows_come_back_as_given_with_awkward_text_and_reserved_names(store: Store) -> None:
     source_id, items = _item_ids(store)
-    rows: list[dict[str, Any]] = [
-        {
-            "id": 100 + n,
-            "item_id": items[n],
-            "source_id": source_id,
-            "author_key": f"a{n}",
-            "kind": "pain",
-            "text": text,
-            "start": n,
-            "end": n + 7,  # a reserved word as a column name
-            "theme": "late invoice",
-            "week": "2026-W47",
-            "matched": n % 2 == 0,
-        }
+    rows = [
+        _statement(
+            items[n],
+            source_id,
+            id=100 + n,
+            author_key=f"a{n}",
+            text=text,
+            start=n,
+            end=n + 7,
+            matched=n % 2 == 0,
+        )
         for n, text in enumerate(AWKWARD)
     ]
     sent: list[str] = []
@@ -70,19 +85,7 @@ def test_rows_come_back_as_given_with_awkward_text_and_reserved_names(store: Sto
 
 def test_rows_are_part_of_the_callers_transaction(store: Store) -> None:
     source_id, items = _item_ids(store)
-    row = {
-        "id": 1,
-        "item_id": items[0],
-        "source_id": source_id,
-        "author_key": "a",
-        "kind": "pain",
-        "text": "rolled back",
-        "start": 0,
-        "end": 1,
-        "theme": "t",
-        "week": "2026-W47",
-        "matched": True,
-    }
+    row = _statement(items[0], source_id, text="rolled back")
     with pytest.raises(RuntimeError), store.session() as session:
         insert_rows(session, table(StatementRow), [row])
         raise RuntimeError("the chunk failed after its statements were sent")
@@ -94,19 +97,7 @@ def test_a_refused_row_is_a_database_error_without_the_rows_text(store: Store) -
     """Raised as SQLAlchemy raises a failed INSERT, so the logs' scrubbing, the outage handling
     and the retries treat a failed COPY alike; the statement is named, the text is not."""
     source_id, items = _item_ids(store)
-    row = {
-        "id": 7,
-        "item_id": items[0],
-        "source_id": source_id,
-        "author_key": "a",
-        "kind": "pain",
-        "text": "confidential customer words",
-        "start": 0,
-        "end": 1,
-        "theme": "t",
-        "week": "2026-W47",
-        "matched": True,
-    }
+    row = _statement(items[0], source_id, id=7, text="confidential customer words")
     with pytest.raises(IntegrityError) as info, store.session() as session:
         insert_rows(session, table(StatementRow), [row, row])  # one primary key twice
     assert "confidential" not in str(info.value)  # what a log line would print
