@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, ClassVar, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, select, tuple_, update
+from sqlalchemy import ARRAY, Integer, Text, bindparam, case, delete, func, select, tuple_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from listener.analysis import Analyser
@@ -176,22 +176,7 @@ class Processor:
         """
         if not results:
             return ProcessCounts()
-        claimed = set(
-            session.scalars(
-                update(ItemRow)
-                .where(
-                    ItemRow.id.in_([result.item.id for result in results]),
-                    # (id, hash) pairs in one expanding parameter: a CASE of a WHEN per item
-                    # cost more to build in SQLAlchemy than the NLP of a short answer
-                    tuple_(ItemRow.id, ItemRow.content_hash).in_(
-                        [(result.item.id, result.item.content_hash) for result in results]
-                    ),
-                )
-                .values(processed_key=self.key, skipped=_skip_reasons(results))
-                .returning(ItemRow.id)
-                .execution_options(synchronize_session=False)
-            )
-        )
+        claimed = set(session.scalars(_claim(session, results, self.key)))
         current = [result for result in results if result.item.id in claimed]
         _delete_results(session, [result.item.id for result in current])
         statements: list[dict[str, Any]] = []
@@ -289,6 +274,45 @@ class _Result:
     statements: list[tuple[Statement, list[Match]]]
     skipped: SkipReason | None = None
     """Why the item gave nothing to read ("empty", "language", "nothing-kept"), else None."""
+
+
+def _claim(session: Session, results: Sequence[_Result], key: str) -> Any:
+    """The UPDATE that marks the chunk's items processed under ``key`` (with their skip
+    reasons) if their text is still the one read, returning the ids it claimed.
+
+    PostgreSQL joins the items to the chunk's (id, hash, reason) arrays, unnested: a list of
+    (id, hash) pairs became a 1,024-way OR evaluated on every row, 88 ms a chunk (a third of
+    a 100k run's writes). SQLite plans the pairs as a lookup table itself."""
+    ids = [result.item.id for result in results]
+    if session.get_bind().dialect.name == "postgresql":
+        chunk = (
+            func.unnest(
+                bindparam("ids", ids, type_=ARRAY(Integer)),
+                bindparam("hashes", [r.item.content_hash for r in results], type_=ARRAY(Text)),
+                bindparam("reasons", [r.skipped for r in results], type_=ARRAY(Text)),
+            )
+            .table_valued("id", "hash", "reason")
+            .render_derived(name="chunk")
+        )
+        claim = (
+            update(ItemRow)
+            .where(ItemRow.id == chunk.c.id, ItemRow.content_hash == chunk.c.hash)
+            .values(processed_key=key, skipped=chunk.c.reason)
+        )
+    else:
+        claim = (
+            update(ItemRow)
+            .where(
+                ItemRow.id.in_(ids),
+                # (id, hash) pairs in one expanding parameter: a CASE of a WHEN per item
+                # cost more to build in SQLAlchemy than the NLP of a short answer
+                tuple_(ItemRow.id, ItemRow.content_hash).in_(
+                    [(result.item.id, result.item.content_hash) for result in results]
+                ),
+            )
+            .values(processed_key=key, skipped=_skip_reasons(results))
+        )
+    return claim.returning(ItemRow.id).execution_options(synchronize_session=False)
 
 
 def _skip_reasons(results: Sequence[_Result]) -> Any:
