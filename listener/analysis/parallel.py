@@ -10,8 +10,11 @@ than one process).
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
+import os
 import signal
+import sys
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -62,7 +65,9 @@ def analyse_chunks(
     context = multiprocessing.get_context("fork")
     # ProcessPoolExecutor, not Pool: a worker that dies (the OOM killer, a signal) fails the
     # chunks in its hands with BrokenProcessPool instead of leaving the caller waiting forever
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_leave_signals_to_parent)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
+    )
     try:
         while True:
             while len(window) < 2 * workers:
@@ -79,12 +84,23 @@ def analyse_chunks(
         _worker = None
 
 
-def _leave_signals_to_parent() -> None:
-    """A Ctrl-C (sent to the terminal's whole process group) or a service manager's SIGTERM to
-    every process of the unit reaches the workers too, with the daemon's own handlers copied in
-    by the fork: they ignore both, and the parent ends them after the chunk in hand."""
+def _start_worker(parent: int) -> None:
+    """Stopping is the parent's. A Ctrl-C (sent to the terminal's whole process group) or a
+    service manager's SIGTERM to every process of the unit reaches the workers too, with the
+    daemon's own handlers copied in by the fork: they ignore both, and the parent ends them
+    after the chunk in hand. A parent killed outright takes them along (Linux: the kernel sends
+    SIGKILL), instead of leaving them blocked on a full pipe for good."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # it died before the line above took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal this process gets when the thread that forked it ends."""
 
 
 def analyse_parallel(
