@@ -28,6 +28,7 @@ from listener.nlp.prompted import is_non_answer
 from listener.nlp.reading import Reading, Sentence
 from listener.nlp.rules import NEUTRAL, Verdict, judge
 from listener.nlp.semantic import Encoder, SemanticHead, load_head
+from listener.nlp.sentences import trimmed
 from listener.nlp.themes import ThemeCache, theme_of
 from listener.nlp.types import KINDS, ExtractionStats, Statement
 
@@ -41,7 +42,6 @@ SENTENCE_MARGIN = 1.0
 """A kind is found when the whole document scores above the threshold, or one sentence on its own
 (bias + its score) scores this much above it: a review that both complains and asks for a
 feature must not have its complaint cancelled by its request."""
-_BULLETS = "-*•·‣–—>#"
 PERMANENT_STRINGS = 150_000
 """Strings the vocabulary keeps for good (about 30 MB) before new words become transient."""
 
@@ -356,7 +356,7 @@ class Extractor:
             verdict = judge(sent_text, words, any(alpha[start:end]))
             if verdict.skip:
                 continue
-            kept.append(_trimmed(text, start_char, end_char, start, end))
+            kept.append(trimmed(text, start_char, end_char, start, end))
             verdicts.append(verdict)
         indices: list[int] = []
         offsets: list[int] = []
@@ -391,12 +391,3 @@ def _apply_rules(
                 scores[i, k] = max(scores[i, k], 0.0)
                 forced[i, k] = True
     return scores, forced, denied
-
-
-def _trimmed(text: str, start: int, end: int, token_start: int, token_end: int) -> Sentence:
-    """The sentence's span without surrounding space and bullet markers."""
-    while start < end and (text[start].isspace() or text[start] in _BULLETS):
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return Sentence(start, end, token_start, token_end)

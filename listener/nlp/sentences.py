@@ -1,4 +1,5 @@
-"""Where sentences start: spaCy's sentencizer rule plus a break at every line end.
+"""Where sentences start (spaCy's sentencizer rule plus a break at every line end), and the
+span a sentence is reported with.
 
 One definition for the pipeline component (``listener.nlp.pipeline``) and for the extractor's
 fast path, which splits while it reads the token arrays it needs anyway (one ``Doc.to_array``
@@ -15,6 +16,8 @@ from collections.abc import Container
 
 from spacy.pipeline import Sentencizer
 from spacy.strings import hash_string  # type: ignore[attr-defined]
+
+from listener.nlp.reading import Sentence
 
 END_CHARS = frozenset(int(hash_string(c)) for c in Sentencizer.default_punct_chars)
 """Hashes (ORTH) of the characters that end a sentence."""
@@ -43,3 +46,16 @@ def sentence_starts(orths: list[int], puncts: list[int], newlines: Container[int
         elif end_char:
             seen_end = True
     return starts
+
+
+BULLETS = "-*•·‣–—>#"
+"""List markers a reported sentence does not start with."""
+
+
+def trimmed(text: str, start: int, end: int, token_start: int, token_end: int) -> Sentence:
+    """The sentence's span without surrounding space and bullet markers."""
+    while start < end and (text[start].isspace() or text[start] in BULLETS):
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return Sentence(start, end, token_start, token_end)
