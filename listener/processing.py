@@ -94,8 +94,9 @@ class Processor:
         ingest for as long as spaCy takes); the chunk is then written in one short transaction,
         and only for items whose text did not change in the meantime. A backlog of at least
         ``parallel_from`` items is read by ``workers`` forked processes while this process reads
-        and writes the chunks around theirs; a ``stop`` drops the chunks still in their hands
-        (they stay pending). With ``wait=False`` it returns at once when another
+        and writes the chunks around theirs; a ``stop`` ends after the chunk being written, and
+        the chunks in the workers' hands are finished but not written (they stay pending).
+        With ``wait=False`` it returns at once when another
         thread or process is processing: that one loops until nothing is pending, new items
         included.
         """

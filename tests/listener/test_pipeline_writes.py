@@ -9,6 +9,7 @@ a fresh database (no statistics) that the lookups and the pending-item query are
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -221,27 +222,38 @@ def test_forked_nlp_workers_write_what_the_process_alone_writes(
 def test_a_stop_ends_forked_processing_soon_from_a_daemon_thread(
     store: Store, processor: Processor
 ) -> None:
-    """As in the daemon: processing in a worker thread, a SIGTERM handler installed (the fork
-    copies it into the workers), the stop set mid-backlog. It returns within a chunk or two,
-    leaves no worker behind and the rest pending."""
+    """As in the daemon under a service manager: processing in a worker thread, the stop set
+    mid-backlog while SIGTERM reaches every process (the unit's whole cgroup). Processing
+    returns within a chunk without an error, leaves no worker behind and the chunks in flight
+    pending (a multiprocessing Pool here waited for good on the signalled worker)."""
     ingest(store, [answer(n) for n in range(1200)])
     processor.workers, processor.parallel_from = 1, 1
     stop = threading.Event()
     done: list[processing.ProcessCounts] = []
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        thread = threading.Thread(
-            target=lambda: done.append(
-                processor.process_pending(store, on_progress=lambda _n: stop.set(), stop=stop)
-            )
+    workers_seen: list[int] = []
+
+    def progress(_n: int) -> None:
+        # the first chunk is analysed before any fork: stop after the second, with the
+        # worker holding chunks in flight
+        children = multiprocessing.active_children()
+        workers_seen.append(len(children))
+        if len(workers_seen) == 2:
+            for child in children:
+                os.kill(child.pid or 0, signal.SIGTERM)
+            stop.set()
+
+    thread = threading.Thread(
+        target=lambda: done.append(
+            processor.process_pending(store, on_progress=progress, stop=stop)
         )
-        thread.start()
-        thread.join(timeout=60)
-        assert not thread.is_alive(), "processing did not end after the stop"
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    )
+    thread.start()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "processing did not end after the stop"
+    assert done, "processing failed (a worker killed by the SIGTERM breaks the pool)"
+    assert workers_seen[-1] == 1  # a worker was analysing when the stop came
     assert multiprocessing.active_children() == []
-    assert 0 < done[0].items < 1200
+    assert done[0].items == 2 * processor.batch_size  # the chunks in flight were not written
     with store.session() as session:
         pending_now = session.scalar(
             select(func.count()).select_from(ItemRow).where(ItemRow.processed_key.is_(None))

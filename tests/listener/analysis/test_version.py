@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import subprocess
 import sys
 from zoneinfo import ZoneInfo
@@ -49,4 +50,14 @@ def test_file_digests_without_numpy_equal_the_loaded_models() -> None:
         for name in model_file.DIGESTED:
             digest.update(np.ascontiguousarray(data[name]).tobytes())
     assert model_file.packaged_digest() == digest.hexdigest()[:12] == load_model().digest
-    assert evidence_file.packaged_digest() == load_evidence_model().digest
+    # the evidence model's digest as it was defined: its rounded fields as sorted JSON
+    evidence = load_evidence_model()
+    fields = {
+        "features": list(evidence_file.FEATURES),
+        "weights": [round(float(w), 6) for w in evidence.weights],
+        "bias": round(float(evidence.bias), 6),
+        "threshold": round(float(evidence.threshold), 4),
+        "meta": evidence.meta,
+    }
+    expected = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:8]
+    assert evidence_file.packaged_digest() == expected == evidence.digest
