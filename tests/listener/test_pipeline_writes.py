@@ -225,7 +225,7 @@ def test_a_stop_ends_forked_processing_soon_from_a_daemon_thread(
     """As in the daemon under a service manager: processing in a worker thread, the stop set
     mid-backlog while SIGTERM reaches every process (the unit's whole cgroup). Processing
     returns within a chunk without an error, leaves no worker behind and the chunks in flight
-    pending (a multiprocessing Pool here waited for good on the signalled worker)."""
+    pending."""
     ingest(store, [answer(n) for n in range(1200)])
     processor.workers, processor.parallel_from = 1, 1
     stop = threading.Event()
