@@ -22,6 +22,7 @@ from listener.privacy.keys import Pseudonymiser, pseudonymiser
 from listener.privacy.retention import Blanked
 from listener.processing import ProcessCounts, Processor, Progress
 from listener.runner import SourceRun, run_source
+from listener.store import rollup
 from listener.store.db import Store
 from listener.store.leases import Lease
 from listener.weeks import iso_week, shift, weeks_ending
@@ -90,12 +91,25 @@ class Service:
         observe_processing(
             time.monotonic() - started, counts.items, counts.statements, counts.evidence
         )
+        self.count_weeks(stop=stop)
         return counts
+
+    def count_weeks(
+        self, now: datetime | None = None, stop: threading.Event | None = None
+    ) -> list[str]:
+        """Rebuild the kept counts of complete weeks that changed (listener.store.rollup):
+        after processing, and before the alerts and the digest read them."""
+        before = iso_week(now or datetime.now(UTC), self.config.tz)
+        weeks = rollup.rebuild(self.store, before, stop=stop)
+        if weeks:
+            log.info("weekly counts rebuilt", weeks=len(weeks), first=weeks[0], last=weeks[-1])
+        return weeks
 
     def alerts(self, now: datetime | None = None) -> AlertsResult:
         """Evaluate the complete weeks not yet evaluated, store their alerts, send what is due
         (also earlier alerts whose delivery failed before and is due for a retry)."""
         now = now or datetime.now(UTC)
+        self.count_weeks(now)
         weeks = due_weeks(self.store, self.config, now)
         stored = {week: len(evaluate_week(self.store, self.config, week, now)) for week in weeks}
         recent = weeks_ending(shift(iso_week(now, self.config.tz), -1), RETRY_WEEKS)
@@ -118,6 +132,7 @@ class Service:
         return blanked
 
     def digest(self, now: datetime | None = None) -> DigestResult:
+        self.count_weeks(now)
         return run_digest(self.store, self.config, now)
 
     def close(self) -> None:

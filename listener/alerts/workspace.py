@@ -20,6 +20,7 @@ from listener.drift.segments import SegmentCounts
 from listener.drift.themes import ThemeGroup, group_themes
 from listener.personas import PersonaSet
 from listener.store import series
+from listener.store.rollup import CountRow
 
 
 def persona_cells(personas: PersonaSet) -> list[CellKey]:
@@ -56,7 +57,7 @@ class Frame:
                 self.unhealthy[self._s[source_id], self._w[week]] = health.unhealthy
 
     def workspace(
-        self, cells: list[CellKey], rows: Iterable[tuple[CellKey, series.CountRow]]
+        self, cells: list[CellKey], rows: Iterable[tuple[CellKey, CountRow]]
     ) -> Workspace:
         index = {cell: c for c, cell in enumerate(cells)}
         shape = (len(cells), len(self.source_ids), len(self.weeks))
@@ -86,7 +87,7 @@ def persona_workspace(
     """Every persona cell, plus one per attribute and value of each of ``segment_tags``."""
     cells = persona_cells(personas)
     weeks = frame.weeks
-    rows: list[tuple[CellKey, series.CountRow]] = []
+    rows: list[tuple[CellKey, CountRow]] = []
     known = set(cells)
     for row in series.attribute_counts(session, weeks):
         persona, attribute, kind = row.key

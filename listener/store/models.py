@@ -347,3 +347,53 @@ class InstanceRow(Base):
     pid: Mapped[int] = mapped_column(Integer)
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WeekCountRow(Base):
+    """Weekly counts kept for complete weeks, so drift, `report` and `status` read a few
+    thousand rows instead of every evidence row of 30 weeks (listener.store.rollup).
+
+    One row per count the live queries of listener.store.series return: a grain (which count),
+    its key columns (NULL where the grain has none), a source and a week. Rebuilt a week at a
+    time from evidence and statements; a week's rows are used only while the week is fresh.
+    """
+
+    __tablename__ = "week_counts"
+    __table_args__ = (Index("ix_week_counts_grain_week", "grain", "week"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grain: Mapped[str] = mapped_column(String(32))
+    week: Mapped[str] = mapped_column(String(8))
+    persona_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    attribute_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    segment_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    theme: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    source_id: Mapped[int] = mapped_column(Integer)
+    """No foreign key: a deleted source's rows go with its week's next rebuild (the deletion
+    marked the week changed)."""
+    authors: Mapped[int] = mapped_column(Integer)
+    mentions: Mapped[int] = mapped_column(Integer)
+
+
+class WeekChangeRow(Base):
+    """A week whose evidence or statements changed since its counts were built.
+
+    Written by database triggers on `evidence` and `statements` (every insert, update and
+    delete, whichever code path or cascade made it), never by Python: no writer can forget.
+    Only inserted, so writers never wait on each other; a rebuild deletes the rows it saw.
+    """
+
+    __tablename__ = "week_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+
+
+class CountedWeekRow(Base):
+    """A week whose counts have been built at least once; fresh while no change row names it."""
+
+    __tablename__ = "counted_weeks"
+
+    week: Mapped[str] = mapped_column(String(8), primary_key=True)
+    counted_at: Mapped[datetime] = mapped_column(UtcDateTime())

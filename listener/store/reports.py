@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from listener.store import grains, rollup
 from listener.store.items import pending as pending_items
-from listener.store.models import EvidenceRow, ItemRow, SourceRow, StatementRow
+from listener.store.models import ItemRow, SourceRow
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,12 @@ class Totals:
 
 
 def totals(session: Session) -> Totals:
-    def count(model: type) -> int:
-        return session.scalar(select(func.count()).select_from(model)) or 0
-
-    return Totals(items=count(ItemRow), statements=count(StatementRow), evidence=count(EvidenceRow))
+    """Rows stored; statements and evidence from the kept weekly counts (listener.store.rollup)."""
+    return Totals(
+        items=session.scalar(select(func.count()).select_from(ItemRow)) or 0,
+        statements=sum(rollup.per_source(session, grains.VOICES).values()),
+        evidence=sum(rollup.per_source(session, grains.ATTRIBUTE).values()),
+    )
 
 
 @dataclass(frozen=True)
@@ -43,9 +46,9 @@ class SourceCounts:
 
 
 def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceCounts]:
-    """Counts per source, each from an index on its own ``source_id`` (no join to items), so
-    `status` reads index entries, not millions of rows; the newest item is one index probe per
-    source."""
+    """Counts per source: items from the index on their own ``source_id`` (no join), statements
+    and evidence from the kept weekly counts, so `status` reads index entries and a few thousand
+    count rows, not millions of rows; the newest item is one index probe per source."""
 
     def per_source(column: Any, where: Any = None) -> dict[int, int]:
         query = select(column, func.count()).group_by(column)
@@ -54,8 +57,8 @@ def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceC
         return {source_id: n for source_id, n in session.execute(query)}
 
     items = per_source(ItemRow.source_id)
-    statements = per_source(StatementRow.source_id)
-    evidence = per_source(EvidenceRow.source_id)
+    statements = rollup.per_source(session, grains.VOICES)
+    evidence = rollup.per_source(session, grains.ATTRIBUTE)
     pending = per_source(ItemRow.source_id, pending_items(processed_key))
     newest_item = (
         select(func.max(ItemRow.created_at))
@@ -92,47 +95,18 @@ AttributeKey = tuple[str, str, str]
 
 
 def weekly_counts(session: Session, weeks: list[str]) -> dict[AttributeKey, dict[str, int]]:
-    """Evidence per persona attribute per week (only weeks asked for), read from the index."""
-    result: dict[AttributeKey, dict[str, int]] = defaultdict(dict)
-    rows = session.execute(
-        select(
-            EvidenceRow.persona_id,
-            EvidenceRow.attribute_id,
-            EvidenceRow.kind,
-            EvidenceRow.week,
-            func.count(),
-        )
-        .where(EvidenceRow.week.in_(weeks))
-        .group_by(
-            EvidenceRow.persona_id, EvidenceRow.attribute_id, EvidenceRow.kind, EvidenceRow.week
-        )
-    )
-    for persona, attribute, kind, week, count in rows:
-        result[(persona, attribute, kind)][week] = count
-    return dict(result)
+    """Evidence per persona attribute per week (only weeks asked for)."""
+    result: dict[AttributeKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rollup.counts(session, grains.ATTRIBUTE, weeks):
+        result[row.key][row.week] += row.mentions
+    return {key: dict(per_week) for key, per_week in result.items()}
 
 
 def weekly_segment_counts(
     session: Session, weeks: list[str]
 ) -> dict[tuple[str, str, str], dict[str, int]]:
     """Evidence per (persona, attribute, segment JSON) per week."""
-    result: dict[tuple[str, str, str], dict[str, int]] = defaultdict(dict)
-    rows = session.execute(
-        select(
-            EvidenceRow.persona_id,
-            EvidenceRow.attribute_id,
-            EvidenceRow.segment_key,
-            EvidenceRow.week,
-            func.count(),
-        )
-        .where(EvidenceRow.week.in_(weeks))
-        .group_by(
-            EvidenceRow.persona_id,
-            EvidenceRow.attribute_id,
-            EvidenceRow.segment_key,
-            EvidenceRow.week,
-        )
-    )
-    for persona, attribute, segment, week, count in rows:
-        result[(persona, attribute, segment)][week] = count
-    return dict(result)
+    result: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rollup.counts(session, grains.SEGMENT, weeks):
+        result[row.key][row.week] += row.mentions
+    return {key: dict(per_week) for key, per_week in result.items()}

@@ -1,8 +1,8 @@
-"""Weekly counts for drift detection, aggregated in SQL from the indexed evidence and statements.
+"""What drift reads: weekly counts, source health and quotes, over a window of ISO weeks.
 
-Every query reads a window of ISO weeks and returns plain rows; listener.alerts turns them into
-a drift workspace. Counts are distinct authors (``author_key``) as well as rows, so one loud
-poster or one answer matching twice stays one voice.
+The counts are the grains of listener.store.grains, kept per complete week by
+listener.store.rollup; every function returns plain rows, and listener.alerts turns them into a
+drift workspace.
 """
 
 from __future__ import annotations
@@ -12,19 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, column, func, literal, select, true, tuple_, values
+from sqlalchemy import String, column, func, select, true, tuple_, values
 from sqlalchemy.orm import Session
 
+from listener.store import grains, rollup
 from listener.store.models import EvidenceRow, ItemRow, SourceRow, SourceWeekRow, StatementRow
-
-
-@dataclass(frozen=True, slots=True)
-class CountRow:
-    key: tuple[Any, ...]
-    source_id: int
-    week: str
-    authors: int
-    mentions: int
+from listener.store.rollup import CountRow
 
 
 def sources(session: Session) -> dict[int, str]:
@@ -33,120 +26,33 @@ def sources(session: Session) -> dict[int, str]:
 
 def voices(session: Session, weeks: Sequence[str]) -> dict[tuple[int, str], int]:
     """Distinct authors with any statement, per (source, week): the volume counts are shares of."""
-    rows = session.execute(
-        select(
-            StatementRow.source_id,
-            StatementRow.week,
-            func.count(StatementRow.author_key.distinct()),
-        )
-        .where(StatementRow.week.in_(weeks))
-        .group_by(StatementRow.source_id, StatementRow.week)
-    )
-    return {(source_id, week): n for source_id, week, n in rows}
-
-
-def _counts(session: Session, query: Any, width: int) -> list[CountRow]:
-    return [
-        CountRow(tuple(row[:width]), row[width], row[width + 1], row[width + 2], row[width + 3])
-        for row in session.execute(query)
-    ]
+    return {(r.source_id, r.week): r.authors for r in rollup.counts(session, grains.VOICES, weeks)}
 
 
 def attribute_counts(session: Session, weeks: Sequence[str]) -> list[CountRow]:
     """Per (persona, attribute, kind) × source × week."""
-    e = EvidenceRow
-    query = (
-        select(
-            e.persona_id,
-            e.attribute_id,
-            e.kind,
-            e.source_id,
-            e.week,
-            func.count(e.author_key.distinct()),
-            func.count(),
-        )
-        .where(e.week.in_(weeks))
-        .group_by(e.persona_id, e.attribute_id, e.kind, e.source_id, e.week)
-    )
-    return _counts(session, query, 3)
+    return rollup.counts(session, grains.ATTRIBUTE, weeks)
 
 
 def attribute_segment_counts(session: Session, weeks: Sequence[str]) -> list[CountRow]:
     """Per (persona, attribute, kind, segment JSON) × source × week, for per-segment series."""
-    e = EvidenceRow
-    query = (
-        select(
-            e.persona_id,
-            e.attribute_id,
-            e.kind,
-            e.segment_key,
-            e.source_id,
-            e.week,
-            func.count(e.author_key.distinct()),
-            func.count(),
-        )
-        .where(e.week.in_(weeks))
-        .group_by(e.persona_id, e.attribute_id, e.kind, e.segment_key, e.source_id, e.week)
-    )
-    return _counts(session, query, 4)
+    return rollup.counts(session, grains.ATTRIBUTE_SEGMENT, weeks)
 
 
 def persona_counts(session: Session, weeks: Sequence[str], by_kind: bool) -> list[CountRow]:
-    """Per persona (and kind, when ``by_kind``) × source × week: distinct authors over all of
-    its attributes, for roll-ups and stale personas."""
-    e = EvidenceRow
-    kind = e.kind if by_kind else literal(None).label("kind")
-    group = (e.persona_id, e.kind) if by_kind else (e.persona_id,)
-    query = (
-        select(
-            e.persona_id,
-            kind,
-            e.source_id,
-            e.week,
-            func.count(e.author_key.distinct()),
-            func.count(),
-        )
-        .where(e.week.in_(weeks))
-        .group_by(*group, e.source_id, e.week)
-    )
-    return _counts(session, query, 2)
+    """Per persona (and kind, when ``by_kind``: key (persona, kind), else (persona,)) × source ×
+    week: distinct authors over all of its attributes, for roll-ups and stale personas."""
+    return rollup.counts(session, grains.PERSONA_KIND if by_kind else grains.PERSONA, weeks)
 
 
 def segment_counts(session: Session, weeks: Sequence[str]) -> list[CountRow]:
     """Per (persona, attribute, segment JSON) × week (source 0: not split by source)."""
-    e = EvidenceRow
-    query = (
-        select(
-            e.persona_id,
-            e.attribute_id,
-            e.segment_key,
-            literal(0),
-            e.week,
-            func.count(e.author_key.distinct()),
-            func.count(),
-        )
-        .where(e.week.in_(weeks))
-        .group_by(e.persona_id, e.attribute_id, e.segment_key, e.week)
-    )
-    return _counts(session, query, 3)
+    return rollup.counts(session, grains.SEGMENT, weeks)
 
 
 def theme_counts(session: Session, weeks: Sequence[str]) -> list[CountRow]:
     """Per (kind, theme) × source × week, for statements no persona attribute matched."""
-    s = StatementRow
-    query = (
-        select(
-            s.kind,
-            s.theme,
-            s.source_id,
-            s.week,
-            func.count(s.author_key.distinct()),
-            func.count(),
-        )
-        .where(s.week.in_(weeks), s.matched.is_(False), s.theme != "")
-        .group_by(s.kind, s.theme, s.source_id, s.week)
-    )
-    return _counts(session, query, 2)
+    return rollup.counts(session, grains.THEME, weeks)
 
 
 @dataclass(frozen=True, slots=True)

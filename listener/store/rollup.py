@@ -1,0 +1,156 @@
+"""Weekly counts kept for complete weeks: drift and reports read thousands of rows, not millions.
+
+Correctness never depends on when the counts were built:
+
+- Triggers (migration 0011) add a ``week_changes`` row for every week any insert, update or
+  delete of evidence or statements touches, in the writer's own transaction.
+- A week is *fresh* when it has been counted (``counted_weeks``) and no change row names it.
+  Readers take fresh weeks from ``week_counts`` and count every other week live, with the same
+  query (listener.store.grains), so both give the same answer.
+- :func:`rebuild` recounts changed complete weeks and deletes exactly the change rows it read
+  before counting. A writer that commits after that read leaves its own row, so its week stays
+  changed until the next rebuild: a rebuild can be late, never wrong. Only one rebuild runs at a
+  time (a lock shared by all instances); the others skip.
+
+The current week is never rebuilt: it changes with every poll, and each rebuild would recount it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, exists, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+from listener.store.grains import GRAINS, Grain
+from listener.store.models import CountedWeekRow, WeekChangeRow, WeekCountRow
+
+if TYPE_CHECKING:
+    from listener.store.db import Store
+
+WEEKS_PER_TRANSACTION = 8
+"""A first rebuild of a long history commits every few weeks: short transactions, and progress
+that survives an interruption."""
+_IDS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class CountRow:
+    key: tuple[Any, ...]
+    source_id: int
+    week: str
+    authors: int
+    mentions: int
+
+
+def fresh_weeks(session: Session, weeks: Sequence[str]) -> set[str]:
+    """The weeks among ``weeks`` whose kept counts are current."""
+    if not weeks:
+        return set()
+    changed = exists().where(WeekChangeRow.week == CountedWeekRow.week)
+    query = select(CountedWeekRow.week).where(CountedWeekRow.week.in_(weeks), ~changed)
+    return set(session.scalars(query))
+
+
+def counts(session: Session, grain: Grain, weeks: Sequence[str]) -> list[CountRow]:
+    """The grain's rows over ``weeks``: kept rows for fresh weeks, the live query for the rest."""
+    fresh = fresh_weeks(session, weeks)
+    out: list[CountRow] = []
+    if fresh:
+        c = WeekCountRow
+        keys = [getattr(c, key) for key in grain.keys]
+        query = select(*keys, c.source_id, c.week, c.authors, c.mentions).where(
+            c.grain == grain.name, c.week.in_(sorted(fresh))
+        )
+        out += _rows(session, query, len(keys))
+    live = [week for week in weeks if week not in fresh]
+    if live:
+        out += _rows(session, grain.query(live), len(grain.keys))
+    return out
+
+
+def per_source(session: Session, grain: Grain) -> dict[int, int]:
+    """Rows counted by ``grain`` per source over every week stored (its ``mentions``)."""
+    changed = sorted(set(session.scalars(select(WeekChangeRow.week).distinct())))
+    c = WeekCountRow
+    fresh_rows = (
+        select(c.source_id, func.sum(c.mentions))
+        .join(CountedWeekRow, CountedWeekRow.week == c.week)
+        .where(c.grain == grain.name, ~exists().where(WeekChangeRow.week == c.week))
+        .group_by(c.source_id)
+    )
+    out: dict[int, int] = defaultdict(int)
+    for source_id, n in session.execute(fresh_rows):
+        out[source_id] += int(n)
+    if changed:
+        m = grain.model
+        live = (
+            select(m.source_id, func.count())
+            .where(m.week.in_(changed), *grain.where)
+            .group_by(m.source_id)
+        )
+        for source_id, n in session.execute(live):
+            out[source_id] += n
+    return dict(out)
+
+
+def _rows(session: Session, query: Any, width: int) -> list[CountRow]:
+    return [
+        CountRow(tuple(row[:width]), row[width], row[width + 1], row[width + 2], row[width + 3])
+        for row in session.execute(query)
+    ]
+
+
+def changed_weeks(session: Session, before: str) -> list[str]:
+    """Complete weeks (before ``before``) whose counts need rebuilding."""
+    query = select(WeekChangeRow.week).where(WeekChangeRow.week < before).distinct()
+    return sorted(session.scalars(query))
+
+
+def rebuild(
+    store: Store,
+    before: str,
+    now: datetime | None = None,
+    stop: threading.Event | None = None,
+) -> list[str]:
+    """Recount the changed weeks before ``before`` (an ISO week: the current one). Returns the
+    weeks rebuilt; none when another process holds the rebuild lock. ``stop`` ends it between
+    transactions (what is left stays changed, and is read live until the next rebuild)."""
+    with store.session() as session:
+        if not changed_weeks(session, before):
+            return []  # the usual case after a poll: no lock, one index probe
+    done: list[str] = []
+    with store.exclusive("week-counts", wait=False) as taken:
+        if not taken:
+            return []
+        with store.session() as session:
+            weeks = changed_weeks(session, before)
+        for start in range(0, len(weeks), WEEKS_PER_TRANSACTION):
+            if stop is not None and stop.is_set():
+                break
+            batch = weeks[start : start + WEEKS_PER_TRANSACTION]
+            with store.session() as session:
+                _rebuild_weeks(session, batch, now or datetime.now(UTC))
+            done += batch
+    return done
+
+
+def _rebuild_weeks(session: Session, weeks: list[str], now: datetime) -> None:
+    seen = list(session.scalars(select(WeekChangeRow.id).where(WeekChangeRow.week.in_(weeks))))
+    session.execute(delete(WeekCountRow).where(WeekCountRow.week.in_(weeks)))
+    for grain in GRAINS:
+        live = grain.query(weeks).subquery()
+        columns = ["grain", *grain.keys, "source_id", "week", "authors", "mentions"]
+        session.execute(
+            insert(WeekCountRow).from_select(columns, select(literal(grain.name), *live.c))
+        )
+    for start in range(0, len(seen), _IDS):
+        chunk = seen[start : start + _IDS]
+        session.execute(delete(WeekChangeRow).where(WeekChangeRow.id.in_(chunk)))
+    session.execute(delete(CountedWeekRow).where(CountedWeekRow.week.in_(weeks)))
+    session.execute(insert(CountedWeekRow), [{"week": w, "counted_at": now} for w in weeks])

@@ -1,0 +1,285 @@
+"""Kept weekly counts, on real SQLite and PostgreSQL: always the answer the live queries give."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session
+
+from listener.store import grains, reports, rollup, series
+from listener.store import sources as source_state
+from listener.store.db import Store
+from listener.store.models import EvidenceRow, ItemRow, StatementRow, WeekCountRow
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+WEEKS = ["2026-W46", "2026-W47", "2026-W48"]
+CURRENT = "2026-W49"
+
+
+def _add(
+    session: Session,
+    source: str,
+    author: str,
+    week: str,
+    attributes: list[tuple[str, str, str]],
+    segment: str = "{}",
+    theme: str = "chase late payment",
+) -> int:
+    """One item with one statement, evidence for each of ``attributes``; returns the item id."""
+    row = source_state.get_or_create(session, source, "feed", "h")
+    count = next(_ITEMS)
+    item = ItemRow(
+        source_id=row.id,
+        external_id=f"item-{count}",
+        kind="post",
+        text="Chasing late payments again.",
+        fetched_at=NOW,
+        segment={},
+        content_hash=f"hash-{count}",
+    )
+    session.add(item)
+    session.flush()
+    statement = StatementRow(
+        item_id=item.id,
+        source_id=row.id,
+        author_key=author,
+        kind="pain",
+        text=item.text,
+        start=0,
+        end=len(item.text),
+        theme=theme,
+        week=week,
+        matched=bool(attributes),
+    )
+    session.add(statement)
+    session.flush()
+    for persona, attribute, kind in attributes:
+        session.add(
+            EvidenceRow(
+                statement_id=statement.id,
+                item_id=item.id,
+                source_id=row.id,
+                author_key=author,
+                persona_id=persona,
+                attribute_id=attribute,
+                kind=kind,
+                score=1.0,
+                persona_version="v1",
+                week=week,
+                segment_key=segment,
+            )
+        )
+    session.flush()
+    return item.id
+
+
+_ITEMS = itertools.count()
+LATE = ("owner", "late-payments", "pain")
+CASH = ("owner", "cash-flow", "pain")
+CALM = ("owner", "calm", "aspiration")
+SMALL, LARGE = '{"size": "1-10"}', '{"size": "11-50"}'
+
+
+def _history(store: Store) -> None:
+    with store.session() as session:
+        for w, week in enumerate([*WEEKS, CURRENT]):
+            for a in range(3 + w):
+                source = "forum" if a % 2 else "reviews"
+                segment = SMALL if a % 3 else LARGE
+                _add(session, source, f"author-{a}", week, [LATE, CASH][: 1 + a % 2], segment)
+                _add(session, source, f"author-{a}", week, [CALM], segment)  # the same voice
+            _add(session, "forum", "someone", week, [], theme="slow exports")
+            _add(session, "forum", "someone-else", week, [], theme="")
+
+
+def _live(session: Session, grain: grains.Grain, weeks: list[str]) -> list[tuple[object, ...]]:
+    return sorted(tuple(row) for row in session.execute(grain.query(weeks)))
+
+
+def _read(session: Session, grain: grains.Grain, weeks: list[str]) -> list[tuple[object, ...]]:
+    rows = rollup.counts(session, grain, weeks)
+    return sorted((*r.key, r.source_id, r.week, r.authors, r.mentions) for r in rows)
+
+
+def test_kept_counts_give_what_the_live_queries_give_for_every_grain(store: Store) -> None:
+    _history(store)
+    with store.session() as session:
+        live = {g.name: _live(session, g, [*WEEKS, CURRENT]) for g in grains.GRAINS}
+        assert rollup.fresh_weeks(session, WEEKS) == set()  # nothing built yet: all read live
+        assert {g.name: _read(session, g, [*WEEKS, CURRENT]) for g in grains.GRAINS} == live
+
+    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
+    with store.session() as session:
+        assert rollup.fresh_weeks(session, [*WEEKS, CURRENT]) == set(WEEKS)
+        kept = session.scalar(select(func.count()).select_from(WeekCountRow))
+        assert kept and kept > 0
+        for grain in grains.GRAINS:
+            assert _read(session, grain, [*WEEKS, CURRENT]) == live[grain.name], grain.name
+            assert live[grain.name], f"{grain.name}: the history should have rows for it"
+        one_voice = [r for r in _read(session, grains.PERSONA, WEEKS) if r[2] == "2026-W46"]
+        assert sum(r[3] for r in one_voice) == 3  # three authors, though each wrote twice
+
+
+def test_the_current_week_is_never_kept(store: Store) -> None:
+    _history(store)
+    rollup.rebuild(store, CURRENT, NOW)
+    with store.session() as session:
+        assert CURRENT not in rollup.fresh_weeks(session, [CURRENT])
+        assert rollup.changed_weeks(session, CURRENT) == []
+        kept = session.scalars(select(WeekCountRow.week).distinct())
+        assert CURRENT not in set(kept)
+
+
+def test_every_kind_of_write_marks_its_week_changed(store: Store) -> None:
+    """Inserts, updates (a re-keyed author) and deletes (an item's cascade, a purge's bulk
+    delete) all leave the week read live until it is rebuilt, and the rebuild agrees again."""
+    _history(store)
+    rollup.rebuild(store, CURRENT, NOW)
+
+    def check(week: str) -> None:
+        with store.session() as session:
+            assert week not in rollup.fresh_weeks(session, WEEKS)
+            live = _live(session, grains.ATTRIBUTE, WEEKS)
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+        assert rollup.rebuild(store, CURRENT, NOW) == [week]
+        with store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+
+    with store.session() as session:
+        added = _add(session, "forum", "newcomer", "2026-W47", [LATE])
+    check("2026-W47")
+    with store.session() as session:
+        session.execute(
+            update(EvidenceRow).where(EvidenceRow.author_key == "author-0").values(author_key="x")
+        )
+    with store.session() as session:
+        assert rollup.fresh_weeks(session, WEEKS) == set()  # author-0 wrote in every week
+    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
+    with store.session() as session:
+        session.execute(delete(ItemRow).where(ItemRow.id == added))  # cascades
+    check("2026-W47")
+    with store.session() as session:
+        session.execute(delete(EvidenceRow).where(EvidenceRow.week == "2026-W46"))
+    check("2026-W46")
+    with store.session() as session:
+        assert not [r for r in _read(session, grains.ATTRIBUTE, WEEKS) if r[4] == "2026-W46"]
+
+
+def test_status_and_report_counts_match_the_rows(store: Store) -> None:
+    _history(store)
+    rollup.rebuild(store, CURRENT, NOW)
+    with store.session() as session:
+        _add(session, "forum", "late-comer", "2026-W46", [LATE])  # a complete week, changed
+    with store.session() as session:
+        counts = reports.per_source_counts(session, "key")
+        totals = reports.totals(session)
+        names = series.sources(session)
+        for source_id, c in counts.items():
+            for model, got in ((StatementRow, c.statements), (EvidenceRow, c.evidence)):
+                where = model.source_id == source_id
+                assert got == session.scalar(select(func.count()).where(where)), names[source_id]
+        for model, got in ((StatementRow, totals.statements), (EvidenceRow, totals.evidence)):
+            assert got == session.scalar(select(func.count()).select_from(model))
+        weekly = reports.weekly_counts(session, [*WEEKS, CURRENT])
+        late = session.scalar(
+            select(func.count()).where(EvidenceRow.attribute_id == "late-payments")
+        )
+        assert sum(weekly[LATE].values()) == late
+
+
+def test_a_write_committed_during_a_rebuild_keeps_its_week_changed(postgres_url: str) -> None:
+    """A writer that had not committed when the rebuild read the changes: its rows are not in
+    the kept counts, so its week must stay changed (read live) until the next rebuild."""
+    store = Store(postgres_url)
+    store.upgrade()
+    try:
+        _history(store)
+        rollup.rebuild(store, CURRENT, NOW)
+        writer = store.engine.connect()
+        transaction = writer.begin()
+        with Session(bind=writer) as session:
+            _add(session, "forum", "slow-writer", "2026-W47", [LATE])
+        done = threading.Event()
+        rebuilt: list[str] = []
+
+        def rebuild() -> None:
+            with store.session() as session:  # a second change, committed, so there is work
+                _add(session, "forum", "quick-writer", "2026-W47", [CASH])
+            rebuilt.extend(rollup.rebuild(store, CURRENT, NOW))
+            done.set()
+
+        thread = threading.Thread(target=rebuild)
+        thread.start()
+        assert done.wait(30), "the rebuild waited for the open writer"
+        thread.join()
+        assert rebuilt == ["2026-W47"]
+        transaction.commit()
+        writer.close()
+        with store.session() as session:
+            assert "2026-W47" not in rollup.fresh_weeks(session, WEEKS)
+            live = _live(session, grains.ATTRIBUTE, WEEKS)
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+            slow = session.scalar(
+                select(func.count()).where(EvidenceRow.author_key == "slow-writer")
+            )
+            assert slow == 1
+        assert rollup.rebuild(store, CURRENT, NOW) == ["2026-W47"]
+        with store.session() as session:
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+    finally:
+        store.dispose()
+
+
+def test_weeks_stored_before_the_upgrade_are_marked_changed(store_url: str) -> None:
+    """A database that held statements before revision 0011: its weeks are read live (as
+    before) until built, not taken as empty."""
+    from alembic import command
+
+    from listener.store.db import _alembic_config
+
+    store = Store(store_url)
+    try:
+        command.upgrade(_alembic_config(store.engine), "0010_nlp")
+        with store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO sources (id, name, type, config_hash, consecutive_failures)"
+                    " VALUES (1, 'forum', 'feed', 'h', 0)"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO items (id, source_id, external_id, kind, text, fetched_at,"
+                    " segment, content_hash) VALUES (1, 1, 'a', 'post', 't', :now, '{}', 'h')"
+                ),
+                {"now": NOW},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO statements (id, item_id, source_id, author_key, kind, text,"
+                    ' start, "end", theme, week, matched)'
+                    " VALUES (1, 1, 1, 'a', 'pain', 't', 0, 1, 'x', '2026-W40', false)"
+                )
+            )
+        store.upgrade()
+        with store.session() as session:
+            assert rollup.changed_weeks(session, CURRENT) == ["2026-W40"]
+            assert series.voices(session, ["2026-W40"]) == {(1, "2026-W40"): 1}
+        assert rollup.rebuild(store, CURRENT, NOW) == ["2026-W40"]
+        with store.session() as session:
+            assert series.voices(session, ["2026-W40"]) == {(1, "2026-W40"): 1}
+            assert rollup.fresh_weeks(session, ["2026-W40"]) == {"2026-W40"}
+    finally:
+        store.dispose()
+
+
+def test_a_rebuild_skips_while_another_holds_the_lock(store: Store) -> None:
+    _history(store)
+    with store.exclusive("week-counts") as held:
+        assert held
+        assert rollup.rebuild(store, CURRENT, NOW) == []
+    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
