@@ -13,6 +13,7 @@ child process times the phases by wrapping the functions the run goes through:
 - fetch+ingest: reading the export and storing the batches (``runner.run_source``);
 - writes: the pending-item queries (``next_pending``) and the statement, evidence and claim
   writes (``Processor._write``);
+- counts: the rebuild of the complete weeks' kept counts after processing (``rollup.rebuild``);
 - NLP: the rest of ``Processor.process_pending``, i.e. extraction and persona matching, or,
   with forked NLP workers, the time spent waiting for them;
 - other: migrations, loading the NLP, drift and the digest;
@@ -202,7 +203,7 @@ def child(tree: str, config: str, out: str) -> None:
     from listener.cli import main
 
     assert Path(processing.__file__).is_relative_to(tree), processing.__file__
-    phases = {"fetch+ingest": 0.0, "writes": 0.0, "process": 0.0}
+    phases = {"fetch+ingest": 0.0, "writes": 0.0, "process": 0.0, "counts": 0.0}
 
     def timed(owner: object, name: str, phase: str) -> None:
         original = getattr(owner, name)
@@ -220,6 +221,12 @@ def child(tree: str, config: str, out: str) -> None:
     timed(processing, "next_pending", "writes")
     timed(processing.Processor, "_write", "writes")
     timed(processing.Processor, "process_pending", "process")
+    try:
+        import listener.store.rollup as rollup
+    except ImportError:  # a baseline checkout from before the kept weekly counts
+        pass
+    else:
+        timed(rollup, "rebuild", "counts")
     start = time.perf_counter()
     try:
         main(["--log-level", "warning", "run", "--once", "-c", config])
@@ -234,7 +241,8 @@ def child(tree: str, config: str, out: str) -> None:
             "fetch+ingest": phases["fetch+ingest"],
             "nlp": process - phases["writes"],
             "writes": phases["writes"],
-            "other": total - phases["fetch+ingest"] - process,
+            "counts": phases["counts"],
+            "other": total - phases["fetch+ingest"] - process - phases["counts"],
         },
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
