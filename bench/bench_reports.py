@@ -11,10 +11,10 @@ something to find. The last week is the current one, which every path counts liv
 weekly counts cover complete weeks only). The indexes are built after the load and the tables
 analysed and vacuumed, as autovacuum leaves a table that has stopped growing; then the weekly
 counts of the complete weeks are built, as processing builds them when each week ends (timed
-and printed). Then each read path runs as the commands
-run it (``--runs`` times, the median is printed; the alerts' evaluation of a week runs once,
-as in the daemon), beside a bare ``SELECT count(*)`` of the evidence in the digest's window
-measured in the same run. "db s" is the time spent in the database driver's execute calls.
+and printed). Then each read path runs as the commands run it (``--runs`` times, the median
+is printed; the alerts' evaluation of a week runs once, as in the daemon), beside a bare
+``SELECT count(*)`` of the evidence in the digest's window measured in the same run. "db s"
+is the time spent in the database driver's execute calls.
 
 Issue 12's targets: each under 1 s of database time at 10 M, growing sublinearly from 1 M.
 Needs about 1.3 GB of disk per million rows while it runs (check ``df -h``); each database is

@@ -353,7 +353,7 @@ class WeekCountRow(Base):
     """Weekly counts kept for complete weeks, so drift, `report` and `status` read a few
     thousand rows instead of every evidence row of 30 weeks (listener.store.rollup).
 
-    One row per count the live queries of listener.store.series return: a grain (which count),
+    One row per count a live query of listener.store.grains returns: a grain (which count),
     its key columns (NULL where the grain has none), a source and a week. Rebuilt a week at a
     time from evidence and statements; a week's rows are used only while the week is fresh.
     """

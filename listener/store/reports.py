@@ -27,10 +27,11 @@ class Totals:
 
 def totals(session: Session) -> Totals:
     """Rows stored; statements and evidence from the kept weekly counts (listener.store.rollup)."""
+    statements, evidence = rollup.per_source(session, grains.VOICES, grains.ATTRIBUTE)
     return Totals(
         items=session.scalar(select(func.count()).select_from(ItemRow)) or 0,
-        statements=sum(rollup.per_source(session, grains.VOICES).values()),
-        evidence=sum(rollup.per_source(session, grains.ATTRIBUTE).values()),
+        statements=sum(statements.values()),
+        evidence=sum(evidence.values()),
     )
 
 
@@ -57,8 +58,7 @@ def per_source_counts(session: Session, processed_key: str) -> dict[int, SourceC
         return {source_id: n for source_id, n in session.execute(query)}
 
     items = per_source(ItemRow.source_id)
-    statements = rollup.per_source(session, grains.VOICES)
-    evidence = rollup.per_source(session, grains.ATTRIBUTE)
+    statements, evidence = rollup.per_source(session, grains.VOICES, grains.ATTRIBUTE)
     pending = per_source(ItemRow.source_id, pending_items(processed_key))
     newest_item = (
         select(func.max(ItemRow.created_at))
@@ -96,17 +96,21 @@ AttributeKey = tuple[str, str, str]
 
 def weekly_counts(session: Session, weeks: list[str]) -> dict[AttributeKey, dict[str, int]]:
     """Evidence per persona attribute per week (only weeks asked for)."""
-    result: dict[AttributeKey, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rollup.counts(session, grains.ATTRIBUTE, weeks):
-        result[row.key][row.week] += row.mentions
-    return {key: dict(per_week) for key, per_week in result.items()}
+    return _evidence_per_week(session, grains.ATTRIBUTE, weeks)
 
 
 def weekly_segment_counts(
     session: Session, weeks: list[str]
 ) -> dict[tuple[str, str, str], dict[str, int]]:
     """Evidence per (persona, attribute, segment JSON) per week."""
-    result: dict[tuple[str, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for row in rollup.counts(session, grains.SEGMENT, weeks):
+    return _evidence_per_week(session, grains.SEGMENT, weeks)
+
+
+def _evidence_per_week(
+    session: Session, grain: grains.Grain, weeks: list[str]
+) -> dict[Any, dict[str, int]]:
+    """A grain's evidence rows per key per week, summed over sources."""
+    result: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for row in rollup.counts(session, grain, weeks):
         result[row.key][row.week] += row.mentions
     return {key: dict(per_week) for key, per_week in result.items()}

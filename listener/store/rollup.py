@@ -74,29 +74,35 @@ def counts(session: Session, grain: Grain, weeks: Sequence[str]) -> list[CountRo
     return out
 
 
-def per_source(session: Session, grain: Grain) -> dict[int, int]:
-    """Rows counted by ``grain`` per source over every week stored (its ``mentions``)."""
+def per_source(session: Session, *counted: Grain) -> list[dict[int, int]]:
+    """For each grain, the rows it counts (its ``mentions``) per source over every week stored:
+    kept sums for fresh weeks, a live count for changed ones (read once for all grains)."""
+    if not all(grain.by_source for grain in counted):
+        raise ValueError("per_source needs grains counted per source")
     changed = sorted(set(session.scalars(select(WeekChangeRow.week).distinct())))
     c = WeekCountRow
-    fresh_rows = (
-        select(c.source_id, func.sum(c.mentions))
-        .join(CountedWeekRow, CountedWeekRow.week == c.week)
-        .where(c.grain == grain.name, ~exists().where(WeekChangeRow.week == c.week))
-        .group_by(c.source_id)
-    )
-    out: dict[int, int] = defaultdict(int)
-    for source_id, n in session.execute(fresh_rows):
-        out[source_id] += int(n)
-    if changed:
-        m = grain.model
-        live = (
-            select(m.source_id, func.count())
-            .where(m.week.in_(changed), *grain.where)
-            .group_by(m.source_id)
+    out: list[dict[int, int]] = []
+    for grain in counted:
+        totals: dict[int, int] = defaultdict(int)
+        fresh_rows = (
+            select(c.source_id, func.sum(c.mentions))
+            .join(CountedWeekRow, CountedWeekRow.week == c.week)
+            .where(c.grain == grain.name, ~exists().where(WeekChangeRow.week == c.week))
+            .group_by(c.source_id)
         )
-        for source_id, n in session.execute(live):
-            out[source_id] += n
-    return dict(out)
+        for source_id, n in session.execute(fresh_rows):
+            totals[source_id] += int(n)
+        if changed:
+            m = grain.model
+            live = (
+                select(m.source_id, func.count())
+                .where(m.week.in_(changed), *grain.where)
+                .group_by(m.source_id)
+            )
+            for source_id, n in session.execute(live):
+                totals[source_id] += n
+        out.append(dict(totals))
+    return out
 
 
 def _rows(session: Session, query: Any, width: int) -> list[CountRow]:
