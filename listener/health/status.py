@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -45,7 +46,6 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
         kept_aside: dict[str, int] = {}
         deliveries: list[dict[str, Any]] = []
         routes: list[dict[str, Any]] = []
-        held: dict[str, tuple[str | None, datetime | None, str | None]] = {}
         instances: list[dict[str, Any]] = []
     else:
         with store.session() as session:
@@ -55,8 +55,7 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
             kept_aside = quarantine.counts_per_source(session)
             deliveries = unsettled(session)
             routes = route_status(session)
-            held = leases.holders(session)
-            instances = _instances(session, config, datetime.now(UTC))
+            instances = _instances(session, rows.values(), config, datetime.now(UTC))
     now = datetime.now(UTC)
     sources = []
     for source in config.sources:
@@ -81,8 +80,8 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
                 "last_error": row.last_error if row else None,
                 "next_run_at": _iso(row.next_run_at) if row else None,
                 "disabled_reason": row.disabled_reason if row else None,
-                "lease": _lease(held.get(source.name), now),
-                "last_run_by": held.get(source.name, (None, None, None))[2],
+                "lease": _lease(row, now) if row else None,
+                "last_run_by": row.last_run_by if row else None,
             }
         )
     # Errors stored before they were masked, or quoting a secret registered since: mask again.
@@ -99,24 +98,25 @@ def collect_status(config: Config, store: Store) -> dict[str, Any]:
     return masked
 
 
-def _lease(
-    held: tuple[str | None, datetime | None, str | None] | None, now: datetime
-) -> dict[str, Any] | None:
+def _lease(row: SourceRow, now: datetime) -> dict[str, Any] | None:
     """The source's current run: who holds it and until when (``expired``: its holder died
     or lost the database, and the next instance to look takes it)."""
-    if held is None or held[0] is None:
+    if row.acquired_by is None:
         return None
-    holder, until, _ = held
-    return {"holder": holder, "until": _iso(until), "expired": until is None or until < now}
+    until = row.acquired_until
+    expired = until is None or until < now
+    return {"holder": row.acquired_by, "until": _iso(until), "expired": expired}
 
 
-def _instances(session: Session, config: Config, now: datetime) -> list[dict[str, Any]]:
+def _instances(
+    session: Session, sources: Iterable[SourceRow], config: Config, now: datetime
+) -> list[dict[str, Any]]:
     """Each daemon on this database: its heartbeat, whether it looks alive, what it holds."""
     window = timedelta(seconds=config.service.leases.duration_seconds)
     holding: dict[str, list[str]] = {}
-    for name, (holder, _, _) in sorted(leases.holders(session).items()):
-        if holder is not None:
-            holding.setdefault(holder, []).append(name)
+    for row in sorted(sources, key=lambda row: row.name):
+        if row.acquired_by is not None:
+            holding.setdefault(row.acquired_by, []).append(row.name)
     return [
         {
             "id": row.id,

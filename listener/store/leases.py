@@ -169,20 +169,5 @@ def first_pass_done(session: Session, names: Sequence[str], since: datetime) -> 
     return all(when is not None and when > since for when in due)
 
 
-def holders(session: Session) -> dict[str, tuple[str | None, datetime | None, str | None]]:
-    """Source name → (holder, lease end, last run by), for `listener status`."""
-    return {
-        name: (holder, until, last)
-        for name, holder, until, last in session.execute(
-            select(
-                SourceRow.name,
-                SourceRow.acquired_by,
-                SourceRow.acquired_until,
-                SourceRow.last_run_by,
-            )
-        )
-    }
-
-
 def instances(session: Session) -> list[InstanceRow]:
     return list(session.scalars(select(InstanceRow).order_by(InstanceRow.started_at)))
