@@ -45,7 +45,7 @@ def render_yaml(s: Suggestions) -> str:
         out = body(p.persona, p.kind, p.attribute)
         out.append(
             f"          # add: {p.adds} statements not yet evidence would match "
-            f'({p.cooccurs} of its evidence use it), e.g. "{_comment(p.quotes[0])}"'
+            f'({_comment(p.why)}), e.g. "{_comment(p.quotes[0])}"'
         )
         out.append(f"          - {_scalar(p.phrase)}")
     for w in s.stale:
