@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from listener.store import grains, rollup
 from listener.store.items import pending as pending_items
-from listener.store.models import ItemRow, SourceRow
+from listener.store.models import EvidenceRow, ItemRow, SourceRow
 
 
 @dataclass(frozen=True)
@@ -114,3 +114,12 @@ def _evidence_per_week(
     for row in rollup.counts(session, grain, weeks):
         result[row.key][row.week] += row.mentions
     return {key: dict(per_week) for key, per_week in result.items()}
+
+
+def evidence_per_attribute(session: Session) -> dict[tuple[str, str], int]:
+    """Evidence rows stored per (persona, attribute), every week: what `rescore` compares
+    before and after (an index-only scan of ix_evidence_quotes on PostgreSQL)."""
+    query = select(EvidenceRow.persona_id, EvidenceRow.attribute_id, func.count()).group_by(
+        EvidenceRow.persona_id, EvidenceRow.attribute_id
+    )
+    return {(persona, attribute): n for persona, attribute, n in session.execute(query)}

@@ -145,10 +145,13 @@ def test_rescore_after_a_personas_change_replaces_evidence(example: Path) -> Non
     personas.write_text(text.replace("- id: late-payments", "- id: slow-payers"))
     _, status, _ = _run("status", "--json", "-c", str(example))
     pending = {s["name"]: s["pending"] for s in json.loads(status)["sources"]}
-    assert pending == {"smb-forums": 25, "nps-q4": 153}  # all stale under the new personas
+    assert pending == {"smb-forums": 33, "nps-q4": 153}  # all stale under the new personas
     code, out, err = _run("rescore", "-c", str(example))
     assert code == 0, err
     assert re.match(r"rescored \d+ items: \d+ statements, \d+ evidence", out)
+    moved = dict(re.findall(r"^  agency-owner/([a-z-]+): (\d+ → \d+)", out, re.MULTILINE))
+    n = moved["late-payments"].split(" → ")[0]
+    assert int(n) > 0 and moved == {"late-payments": f"{n} → 0", "slow-payers": f"0 → {n}"}
     _, report, _ = _run("report", "-c", str(example), "--weeks", "60", "--json")
     attributes = {row["attribute"]: row["total"] for row in json.loads(report)["rows"]}
     assert "late-payments" not in attributes and attributes["slow-payers"] > 0
@@ -172,7 +175,7 @@ def test_one_broken_feed_degrades_its_source_without_backing_it_off(example: Pat
     assert "source smb-forums: partly failed" in err and "missing.xml" in err
     _, status, _ = _run("status", "--json", "-c", str(example))
     forum = next(s for s in json.loads(status)["sources"] if s["name"] == "smb-forums")
-    assert forum["health"] == "degraded" and forum["items"] == 25
+    assert forum["health"] == "degraded" and forum["items"] == 33
     assert forum["consecutive_failures"] == 0 and "missing.xml" in forum["last_error"]
 
 
