@@ -92,3 +92,19 @@ def is_disconnect(exc: SQLAlchemyError) -> bool:
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, OperationalError | InterfaceError)
+
+
+_REFUSED_STATES = frozenset({"57014", "55P03", "40P01", "40001"})
+"""PostgreSQL: query cancelled (statement_timeout), lock not available, deadlock, serialization."""
+
+
+def is_refused(exc: SQLAlchemyError) -> bool:
+    """The database answered and refused this statement for now (a timeout, a lock held by
+    another writer): the connection is fine, and the same work can simply wait for its next run.
+    """
+    orig = exc.orig if isinstance(exc, DBAPIError) else None
+    if orig is None:
+        return False
+    if getattr(orig, "sqlstate", None) in _REFUSED_STATES:
+        return True
+    return type(orig).__module__ == "sqlite3" and "locked" in str(orig)

@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from connectors.http import SharedSessions
+from listener import dberrors
 from listener.alerts.record import due_weeks, evaluate_week
 from listener.alerts.send import send_alerts
 from listener.config import Config
@@ -98,9 +101,19 @@ class Service:
         self, now: datetime | None = None, stop: threading.Event | None = None
     ) -> list[str]:
         """Rebuild the kept counts of complete weeks that changed (listener.store.rollup):
-        after processing, and before the alerts and the digest read them."""
+        after processing, and before the alerts and the digest read them.
+
+        Readers are right without it (changed weeks are counted live), so a statement the
+        database refuses (a lock timeout, a ``statement_timeout``) is logged and the job goes
+        on; a lost connection is raised, as every job raises it, for the outage handling."""
         before = iso_week(now or datetime.now(UTC), self.config.tz)
-        weeks = rollup.rebuild(self.store, before, stop=stop)
+        try:
+            weeks = rollup.rebuild(self.store, before, stop=stop)
+        except SQLAlchemyError as exc:
+            if dberrors.is_disconnect(exc) and not dberrors.is_refused(exc):
+                raise
+            log.warning("weekly counts not rebuilt; read live meanwhile", **dberrors.describe(exc))
+            return []
         if weeks:
             log.info("weekly counts rebuilt", weeks=len(weeks), first=weeks[0], last=weeks[-1])
         return weeks

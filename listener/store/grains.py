@@ -8,6 +8,7 @@ query live for the others, so both always give the same answer.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -69,3 +70,17 @@ THEME = Grain(
 """Per (kind, theme) × source × week, for statements no persona attribute matched."""
 
 GRAINS = (ATTRIBUTE, ATTRIBUTE_SEGMENT, PERSONA_KIND, PERSONA, SEGMENT, VOICES, THEME)
+
+DEFINITION = "064d407515518b6b"
+"""Fingerprint of the grains above (:func:`fingerprint`), stored with each week counted: a week
+counted under another is read live and rebuilt. A test fails when the grains change and this
+does not; set it to the value the test prints (no migration is needed)."""
+
+
+def fingerprint() -> str:
+    """The grains' names, keys and compiled live queries, hashed (16 hex digits)."""
+    digest = hashlib.sha256()
+    for grain in GRAINS:
+        digest.update(f"{grain.name}|{grain.keys}|{grain.by_source}|".encode())
+        digest.update(str(grain.query(["2000-W01"])).encode())
+    return digest.hexdigest()[:16]

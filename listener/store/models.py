@@ -390,9 +390,12 @@ class WeekChangeRow(Base):
 
 
 class CountedWeekRow(Base):
-    """A week whose counts have been built at least once; fresh while no change row names it."""
+    """A week whose counts have been built; fresh while no change row names it and it was
+    counted under today's definition of the grains."""
 
     __tablename__ = "counted_weeks"
 
     week: Mapped[str] = mapped_column(String(8), primary_key=True)
     counted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    definition: Mapped[str] = mapped_column(String(16), server_default="")
+    """listener.store.grains.DEFINITION when the week was counted: another one is not fresh."""

@@ -5,14 +5,26 @@ from __future__ import annotations
 import itertools
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+from structlog.testing import capture_logs
 
+from listener.config import load_config
+from listener.service import Service
 from listener.store import grains, reports, rollup, series
 from listener.store import sources as source_state
 from listener.store.db import Store
-from listener.store.models import EvidenceRow, ItemRow, StatementRow, WeekCountRow
+from listener.store.models import (
+    CountedWeekRow,
+    EvidenceRow,
+    ItemRow,
+    StatementRow,
+    WeekCountRow,
+)
+from tests.listener.hardening.helpers import write_config
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 WEEKS = ["2026-W46", "2026-W47", "2026-W48"]
@@ -191,6 +203,32 @@ def test_status_and_report_counts_match_the_rows(store: Store) -> None:
         assert sum(weekly[LATE].values()) == late
 
 
+def test_totals_read_each_week_from_one_place_when_a_rebuild_commits_meanwhile(
+    store: Store,
+) -> None:
+    """A rebuild commits between the totals' read of the changed weeks and their read of the
+    kept sums (each statement sees a newer snapshot): the rebuilt week must not be counted
+    both kept and live. Found by review: the kept sums asked again which weeks were fresh."""
+    _history(store)
+    rollup.rebuild(store, CURRENT, NOW)
+    with store.session() as session:
+        _add(session, "forum", "late-comer", "2026-W46", [LATE])  # W46 changed
+    with store.session() as session:
+        read = session.scalars
+
+        def rebuild_after_reading_changes(query: object, *args: object, **kw: object) -> object:
+            rows = list(read(query, *args, **kw))  # type: ignore[call-overload]
+            if "week_changes" in str(query):
+                assert rollup.rebuild(store, CURRENT, NOW) == ["2026-W46"]
+            return rows
+
+        session.scalars = rebuild_after_reading_changes  # type: ignore[method-assign]
+        totals = reports.totals(session)
+    with store.session() as session:
+        for model, got in ((StatementRow, totals.statements), (EvidenceRow, totals.evidence)):
+            assert got == session.scalar(select(func.count()).select_from(model))
+
+
 def test_a_write_committed_during_a_rebuild_keeps_its_week_changed(postgres_url: str) -> None:
     """A writer that had not committed when the rebuild read the changes: its rows are not in
     the kept counts, so its week must stay changed (read live) until the next rebuild."""
@@ -230,6 +268,42 @@ def test_a_write_committed_during_a_rebuild_keeps_its_week_changed(postgres_url:
         assert rollup.rebuild(store, CURRENT, NOW) == ["2026-W47"]
         with store.session() as session:
             assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+    finally:
+        store.dispose()
+
+
+def test_two_overlapping_rebuilds_of_a_week_keep_one_set_of_counts(postgres_url: str) -> None:
+    """The rebuild lock is a session lock on its own connection, which can lapse unnoticed (a
+    terminated backend, a pooler); a second rebuild of the same week then overlaps the first.
+    Each batch's transaction lock makes the second wait and see the first's rows. Without it
+    (found by review) the second's delete missed them and the week kept both sets."""
+    store = Store(postgres_url)
+    store.upgrade()
+    try:
+        _history(store)
+        rollup.rebuild(store, CURRENT, NOW)
+        with store.session() as session:
+            _add(session, "forum", "late-comer", "2026-W47", [LATE])
+        first = store.session()
+        with first as session:
+            rollup._rebuild_weeks(session, ["2026-W47"], NOW)  # not committed yet
+            second_done = threading.Event()
+
+            def second() -> None:
+                with store.session() as other:
+                    rollup._rebuild_weeks(other, ["2026-W47"], NOW)
+                second_done.set()
+
+            thread = threading.Thread(target=second)
+            thread.start()
+            assert not second_done.wait(1), "the second rebuild did not wait for the first"
+        thread.join(30)
+        assert second_done.is_set()
+        with store.session() as session:
+            assert rollup.fresh_weeks(session, ["2026-W47"]) == {"2026-W47"}
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == _live(
+                session, grains.ATTRIBUTE, WEEKS
+            )
     finally:
         store.dispose()
 
@@ -283,3 +357,62 @@ def test_a_rebuild_skips_while_another_holds_the_lock(store: Store) -> None:
         assert held
         assert rollup.rebuild(store, CURRENT, NOW) == []
     assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
+
+
+def test_a_refused_rebuild_is_logged_and_the_job_goes_on(postgres_url: str, tmp_path: Path) -> None:
+    """Another session holds week_counts against writers and the server gives up waiting
+    (lock_timeout): the alerts and the digest need no rebuild to be right, so they go on."""
+    url = make_url(postgres_url).update_query_dict({"options": "-c lock_timeout=300"})
+    store = Store(url.render_as_string(hide_password=False))
+    store.upgrade()
+    blocker = store.engine.connect()
+    try:
+        _history(store)
+        path = write_config(tmp_path, [], database=url.render_as_string(hide_password=False))
+        service = Service(load_config(path))
+        transaction = blocker.begin()
+        blocker.execute(text("LOCK TABLE week_counts IN SHARE MODE"))  # reads pass, writes wait
+        with capture_logs() as logs:
+            assert service.count_weeks(NOW) == []
+            result = service.alerts(NOW)
+        refused = [e for e in logs if e["event"].startswith("weekly counts not rebuilt")]
+        assert len(refused) == 2 and refused[0]["sqlstate"] == "55P03"
+        assert list(result.evaluated) == ["2026-W48"]  # evaluated, from live counts
+        transaction.rollback()
+        assert service.count_weeks(NOW) == WEEKS
+        service.store.dispose()
+    finally:
+        blocker.close()
+        store.dispose()
+
+
+def test_the_definition_fingerprint_matches_the_grains() -> None:
+    assert grains.fingerprint() == grains.DEFINITION, (
+        f"the grains changed: set grains.DEFINITION = {grains.fingerprint()!r}; weeks counted "
+        "under the old definition are then read live and rebuilt"
+    )
+
+
+def test_a_week_counted_under_another_definition_is_read_live_and_rebuilt(store: Store) -> None:
+    _history(store)
+    rollup.rebuild(store, CURRENT, NOW)
+    with store.session() as session:
+        kept = _read(session, grains.ATTRIBUTE, WEEKS)
+        session.execute(
+            update(CountedWeekRow).where(CountedWeekRow.week == "2026-W47").values(definition="x")
+        )  # as if counted by an older release; its kept rows now disagree:
+        session.execute(update(WeekCountRow).values(mentions=WeekCountRow.mentions + 100))
+    with store.session() as session:
+        assert rollup.fresh_weeks(session, WEEKS) == {"2026-W46", "2026-W48"}
+        assert rollup.changed_weeks(session, CURRENT) == ["2026-W47"]
+        w47 = [row for row in _read(session, grains.ATTRIBUTE, WEEKS) if row[-3] == "2026-W47"]
+        assert w47 == [row for row in kept if row[-3] == "2026-W47"]  # live, not the +100
+        totals = reports.totals(session)
+    with store.session() as session:
+        fresh = ["2026-W46", "2026-W48"]
+        bumped = sum(100 for row in _live(session, grains.ATTRIBUTE, fresh))
+        live = session.scalar(select(func.count()).select_from(EvidenceRow))
+        assert totals.evidence == live + bumped  # the two fresh weeks read kept, W47 live
+    assert rollup.rebuild(store, CURRENT, NOW) == ["2026-W47"]
+    with store.session() as session:
+        assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
