@@ -110,9 +110,12 @@ class Service:
         try:
             weeks = rollup.rebuild(self.store, before, stop=stop)
         except SQLAlchemyError as exc:
-            if dberrors.is_disconnect(exc) and not dberrors.is_refused(exc):
+            refused = dberrors.is_refused(exc)
+            if dberrors.is_disconnect(exc) and not refused:
                 raise
-            log.warning("weekly counts not rebuilt; read live meanwhile", **dberrors.describe(exc))
+            # refused: tried again after the next run; anything else is a bug to report
+            report = log.warning if refused else log.error
+            report("weekly counts not rebuilt; read live meanwhile", **dberrors.describe(exc))
             return []
         if weeks:
             log.info("weekly counts rebuilt", weeks=len(weeks), first=weeks[0], last=weeks[-1])
