@@ -97,10 +97,9 @@ class ItemRow(Base):
         # Pending items are found by index, in id order, however many are stored: the new and
         # edited ones (processed_key NULL) in this partial index, those scored by older NLP or
         # personas per key in (processed_key, id). See Processor.process_pending.
-        # Migration 0007 makes it partial on PostgreSQL too. Its postgresql_where is left out
-        # here: the keyword imports SQLAlchemy's whole PostgreSQL dialect (30 ms of every
-        # command's start on SQLite), and the schema is made by the migrations, never from
-        # these models (Alembic does not compare an index's WHERE; a test checks it on both).
+        # Partial on PostgreSQL too (migration 0007; a test checks both): postgresql_where here
+        # would import SQLAlchemy's PostgreSQL dialect on every start (30 ms on SQLite), and the
+        # schema comes from the migrations, never from these models.
         Index("ix_items_pending", "id", sqlite_where=text("processed_key IS NULL")),
         Index("ix_items_processed_key_id", "processed_key", "id"),
         Index("ix_items_source_id_fingerprint", "source_id", "fingerprint"),
