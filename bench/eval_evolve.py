@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "as written": run_path(analyser, texts)[0],
         "evolved": run_path(build("default", evolved, None), texts)[0],
     }
-    table = linking_table(tune, held, paths, written)
+    table = linking_table(tune, held, paths, written, tfidf=False)
     print(f"\nlinking on URR held-out ({len(held)} reviews): pain evidence per attribute, P R F1")
     columns = [*paths, "grep"]
     print(f"{'attribute':<22}{'topic':<20}{'pos':>5}" + "".join(f"{c:>19}" for c in columns))

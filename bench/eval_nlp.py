@@ -171,9 +171,14 @@ def tfidf_baseline(tune: list[Example], examples: list[Example]) -> dict[str, np
 
 
 def linking_table(
-    tune: list[Example], held: list[Example], found: dict[str, Found], personas: PersonaSet
+    tune: list[Example],
+    held: list[Example],
+    found: dict[str, Found],
+    personas: PersonaSet,
+    tfidf: bool = True,
 ) -> list[dict[str, object]]:
-    """Per attribute: evidence found vs. a complaint review carrying the attribute's topic."""
+    """Per attribute: evidence found vs. a complaint review carrying the attribute's topic;
+    beside a keyword grep and (``tfidf``) a TF-IDF classifier trained per topic."""
     topics: dict[str, str] = json.loads((LINKING / "topics.json").read_text())
     attributes = {
         a.id: a for p in personas.personas for kind, a in p.attributes() if kind == "pain"
@@ -189,15 +194,16 @@ def linking_table(
             for path, f in found.items()
         }
         preds["grep"] = [bool(grep.search(ex.text.lower())) for ex in held]
-        train = [ex for ex in urr_tune if not is_dev(ex)]
-        dev = [ex for ex in urr_tune if is_dev(ex)]
-        model = TfidfClassifier(
-            [ex.text for ex in train],
-            np.array([float(bool(ex.pain and topic in ex.topics)) for ex in train]),
-            [ex.text for ex in dev],
-            np.array([float(bool(ex.pain and topic in ex.topics)) for ex in dev]),
-        )
-        preds["tf-idf"] = model.predict([ex.text for ex in held]).tolist()
+        if tfidf:
+            train = [ex for ex in urr_tune if not is_dev(ex)]
+            dev = [ex for ex in urr_tune if is_dev(ex)]
+            model = TfidfClassifier(
+                [ex.text for ex in train],
+                np.array([float(bool(ex.pain and topic in ex.topics)) for ex in train]),
+                [ex.text for ex in dev],
+                np.array([float(bool(ex.pain and topic in ex.topics)) for ex in dev]),
+            )
+            preds["tf-idf"] = model.predict([ex.text for ex in held]).tolist()
         row: dict[str, object] = {"attribute": attribute_id, "topic": topic, "pos": sum(gold)}
         for path, pred in preds.items():
             tp = sum(p and g for p, g in zip(pred, gold, strict=True))
@@ -210,7 +216,7 @@ def linking_table(
         "topic": "",
         "pos": sum(r["pos"] for r in rows),
     }  # type: ignore[misc]
-    for path in [*found, "grep", "tf-idf"]:
+    for path in [*found, "grep", *(["tf-idf"] if tfidf else [])]:
         macro[path] = tuple(float(np.mean([r[path][i] for r in rows])) for i in range(3))  # type: ignore[index]
     rows.append(macro)
     return rows

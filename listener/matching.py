@@ -25,6 +25,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.strings import StringStore
 from spacy.tokenizer import Tokenizer
+from spacy.tokens import Doc, Token
 
 from listener.nlp.extractor import PERMANENT_STRINGS
 from listener.nlp.features import hash_string
@@ -128,11 +129,14 @@ class LemmaKeys:
 
     def lemmas(self, texts: Sequence[str]) -> list[Lemmas]:
         """Lemma sequences of short texts (phrases, keywords, synonyms), punctuation kept."""
-        out = []
+        return [tuple(lemma for _, lemma in words) for _, words in self.words(texts)]
+
+    def words(self, texts: Sequence[str]) -> Iterator[tuple[Doc, list[tuple[Token, str]]]]:
+        """Each text's Doc with the (token, lemma) pairs that matching sees: no spaces, no
+        SKIPPED lemmas. The tokens say where a lemma sequence stands in the text."""
         for doc in cast(Tokenizer, self.nlp.tokenizer).pipe(texts):
-            words = (self.canonical(t.text) for t in doc if not t.is_space)
-            out.append(tuple(w for w in words if w not in SKIPPED))
-        return out
+            pairs = ((t, self.canonical(t.text)) for t in doc if not t.is_space)
+            yield doc, [(t, lemma) for t, lemma in pairs if lemma not in SKIPPED]
 
 
 def expand(phrase: Lemmas, synonyms: dict[Lemmas, list[Lemmas]]) -> list[Lemmas]:

@@ -42,6 +42,8 @@ WEEKS_PER_TRANSACTION = {"postgresql": 8, "sqlite": 1}
 that survives an interruption. SQLite's one writer waits for each: a week at a time."""
 _IDS_PER_DELETE = 1000
 _BATCH_LOCK = zlib.crc32(b"listener:week-counts:batch")
+_CURRENT = CountedWeekRow.definition == DEFINITION
+"""A counted week built under today's definition of the grains (the other half of fresh)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +60,7 @@ def fresh_weeks(session: Session, weeks: Sequence[str]) -> set[str]:
     if not weeks:
         return set()
     changed = exists().where(WeekChangeRow.week == CountedWeekRow.week)
-    query = select(CountedWeekRow.week).where(
-        CountedWeekRow.week.in_(weeks), CountedWeekRow.definition == DEFINITION, ~changed
-    )
+    query = select(CountedWeekRow.week).where(CountedWeekRow.week.in_(weeks), _CURRENT, ~changed)
     return set(session.scalars(query))
 
 
@@ -92,17 +92,13 @@ def per_source(session: Session, *counted: Grain) -> list[dict[int, int]]:
     out: list[dict[int, int]] = []
     for grain in counted:
         totals: dict[int, int] = defaultdict(int)
-        # Fresh: counted and not among the weeks read as changed above, not "no change row
-        # now": a later statement sees a later snapshot, and a week changed or rebuilt in
-        # between would then be counted twice or not at all.
+        # Fresh: counted and not among the weeks read as not fresh above (outdated ones
+        # included), not "no change row now": a later statement sees a later snapshot, and a
+        # week changed or rebuilt in between would then be counted twice or not at all.
         fresh_rows = (
             select(c.source_id, func.sum(c.mentions))
             .join(CountedWeekRow, CountedWeekRow.week == c.week)
-            .where(
-                c.grain == grain.name,
-                CountedWeekRow.definition == DEFINITION,
-                c.week.not_in(changed),
-            )
+            .where(c.grain == grain.name, c.week.not_in(changed))
             .group_by(c.source_id)
         )
         for source_id, n in session.execute(fresh_rows):
@@ -131,7 +127,7 @@ def _changed(session: Session, before: str | None = None) -> set[str]:
     """Weeks not fresh (before ``before``, if given): named by a change row, or counted under
     another definition of the grains."""
     marked = select(WeekChangeRow.week)
-    outdated = select(CountedWeekRow.week).where(CountedWeekRow.definition != DEFINITION)
+    outdated = select(CountedWeekRow.week).where(~_CURRENT)
     if before is not None:
         marked = marked.where(WeekChangeRow.week < before)
         outdated = outdated.where(CountedWeekRow.week < before)

@@ -15,15 +15,13 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import cast
 
 from scipy.stats import hypergeom
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
-from spacy.tokenizer import Tokenizer
 
 from listener.drift.stats import benjamini_hochberg
-from listener.matching import SKIPPED, LemmaKeys, PersonaMatcher
+from listener.matching import LemmaKeys, PersonaMatcher
 from listener.personas import Attribute, PersonaSet
 from listener.store.suggest import StoredStatement
 
@@ -131,19 +129,26 @@ def _candidates(lemmas: tuple[str, ...]) -> set[tuple[str, ...]]:
     return found
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Candidate:
-    """A wording that could be added to one attribute, and why."""
+    """A wording tested for one attribute, with the figures of its test."""
 
     gram: tuple[str, ...]
     persona: str
-    kind: str
-    attribute: Attribute
+    attribute: str
     adds: list[int]
     """Statements of the kind that are no evidence yet and use the wording."""
     cooccurs: int
+    """The attribute's evidence statements that use it, of ``evidence``."""
+    evidence: int
+    lift: float
     p: float
-    why: str
+
+    def why(self, kind: str, q: float) -> str:
+        return (
+            f"{self.cooccurs} of its {self.evidence} evidence statements use it, "
+            f"{self.lift:.1f}× as often as all {kind} statements, q = {q:.2g}"
+        )
 
 
 def _phrases_to_add(
@@ -165,20 +170,19 @@ def _phrases_to_add(
     and left F1 where it was, so closeness without an embedding is not a reason.
     """
     grams = [_candidates(lem) for lem in lemmas]
-    found = _tied(personas, rows, grams, keys, existing, min_count)
-    per_attribute: dict[tuple[str, str], list[_Candidate]] = defaultdict(list)
-    for candidate in found.values():
-        per_attribute[(candidate.persona, candidate.attribute.id)].append(candidate)
+    per_attribute: dict[tuple[str, str], list[tuple[_Candidate, float]]] = defaultdict(list)
+    for candidate, q in _tied(personas, rows, grams, keys, existing, min_count).values():
+        per_attribute[(candidate.persona, candidate.attribute)].append((candidate, q))
     out = []
     for persona in personas.personas:
         for kind, attribute in persona.attributes():
             ranked = sorted(
                 per_attribute.get((persona.id, attribute.id), []),
-                key=lambda c: (-len(c.adds), c.p, -len(c.gram), c.gram),
+                key=lambda cq: (-len(cq[0].adds), cq[0].p, -len(cq[0].gram), cq[0].gram),
             )
             covered: set[int] = set()
             chosen = 0
-            for c in ranked:
+            for c, q in ranked:
                 if covered.issuperset(c.adds):
                     continue  # adds no statement a better wording did not already add
                 covered.update(c.adds)
@@ -187,7 +191,7 @@ def _phrases_to_add(
                 out.append(
                     PhraseProposal(
                         persona.id, kind, attribute.id, phrase, len(c.adds), c.cooccurs,
-                        quotes, c.why,
+                        quotes, c.why(kind, q),
                     )
                 )  # fmt: skip
                 chosen += 1
@@ -219,8 +223,9 @@ def _tied(
     keys: LemmaKeys,
     existing: set[tuple[str, ...]],
     min_count: int,
-) -> dict[tuple[str, ...], _Candidate]:
-    """Wordings that an attribute's evidence uses far more than statements at large do.
+) -> dict[tuple[str, ...], tuple[_Candidate, float]]:
+    """Wordings that an attribute's evidence uses far more than statements at large do, each
+    with the candidate it is most tied to and its q-value.
 
     Under no association, the number of an attribute's evidence statements that use a wording
     is hypergeometric (the statements of its kind that use it, drawn as the evidence). The
@@ -253,18 +258,17 @@ def _tied(
                         if lift >= MIN_LIFT
                         else 1.0
                     )
-                    why = (
-                        f"{n_near} of its {len(evidence)} evidence statements use it, "
-                        f"{lift:.1f}× as often as all {kind} statements"
+                    tested.append(
+                        _Candidate(
+                            g, persona.id, attribute.id, where, n_near, len(evidence), lift, p
+                        )
                     )
-                    tested.append(_Candidate(g, persona.id, kind, attribute, where, n_near, p, why))
-    best: dict[tuple[str, ...], _Candidate] = {}
+    best: dict[tuple[str, ...], tuple[_Candidate, float]] = {}
     if tested:
         q = benjamini_hochberg([c.p for c in tested])
         for c, q_value in zip(tested, q, strict=True):
-            if q_value <= FDR and (c.gram not in best or c.p < best[c.gram].p):
-                c.why += f", q = {q_value:.2g}"
-                best[c.gram] = c
+            if q_value <= FDR and (c.gram not in best or c.p < best[c.gram][0].p):
+                best[c.gram] = (c, float(q_value))
     return best
 
 
@@ -279,12 +283,11 @@ def _surface(gram: tuple[str, ...], texts: list[str], keys: LemmaKeys) -> str:
     """The wording as customers wrote it most often ("doesn't work", not the lemmas "doe not
     work"): the lower-case text from the gram's first to last word, skipped words included."""
     seen: Counter[str] = Counter()
-    for doc in cast(Tokenizer, keys.nlp.tokenizer).pipe(texts):
-        words = [t for t in doc if not t.is_space and keys.canonical(t.text) not in SKIPPED]
-        forms = [keys.canonical(t.text) for t in words]
+    for doc, words in keys.words(texts):
+        forms = tuple(lemma for _, lemma in words)
         for i in range(len(forms) - len(gram) + 1):
-            if tuple(forms[i : i + len(gram)]) == gram:
-                first, last = words[i], words[i + len(gram) - 1]
+            if forms[i : i + len(gram)] == gram:
+                first, last = words[i][0], words[i + len(gram) - 1][0]
                 seen[doc.text[first.idx : last.idx + len(last.text)].lower()] += 1
     return seen.most_common(1)[0][0] if seen else " ".join(gram)
 

@@ -366,10 +366,10 @@ def test_a_refused_rebuild_is_logged_and_the_job_goes_on(postgres_url: str, tmp_
     store = Store(url.render_as_string(hide_password=False))
     store.upgrade()
     blocker = store.engine.connect()
+    path = write_config(tmp_path, [], database=url.render_as_string(hide_password=False))
+    service = Service(load_config(path))
     try:
         _history(store)
-        path = write_config(tmp_path, [], database=url.render_as_string(hide_password=False))
-        service = Service(load_config(path))
         transaction = blocker.begin()
         blocker.execute(text("LOCK TABLE week_counts IN SHARE MODE"))  # reads pass, writes wait
         with capture_logs() as logs:
@@ -377,12 +377,13 @@ def test_a_refused_rebuild_is_logged_and_the_job_goes_on(postgres_url: str, tmp_
             result = service.alerts(NOW)
         refused = [e for e in logs if e["event"].startswith("weekly counts not rebuilt")]
         assert len(refused) == 2 and refused[0]["sqlstate"] == "55P03"
+        assert {e["log_level"] for e in refused} == {"warning"}  # refused, not a bug: no error
         assert list(result.evaluated) == ["2026-W48"]  # evaluated, from live counts
         transaction.rollback()
         assert service.count_weeks(NOW) == WEEKS
-        service.store.dispose()
     finally:
         blocker.close()
+        service.store.dispose()
         store.dispose()
 
 
