@@ -152,13 +152,11 @@ class _Week(WeekTests):
         )
 
     def _sudden(self, c: int, cell: CellKey) -> list[Finding]:
-        config, q = self.config, self.q["sudden"][c]
-        if not q <= config.fdr:
-            return []
-        if self._passes(self.sudden, c, True, config.rise_min_ratio, 0):
-            return [self._finding("rising", c, cell, self.sudden, q, up=True)]
-        if self._passes(self.sudden, c, False, 0, config.fade_max_ratio):
-            found = self._finding("fading", c, cell, self.sudden, q, up=False)
+        config, q_rise, q_fall = self.config, self.q["rise"][c], self.q["fall"][c]
+        if q_rise <= config.fdr and self._passes(self.sudden, c, True, config.rise_min_ratio, 0):
+            return [self._finding("rising", c, cell, self.sudden, q_rise, up=True)]
+        if q_fall <= config.fdr and self._passes(self.sudden, c, False, 0, config.fade_max_ratio):
+            found = self._finding("fading", c, cell, self.sudden, q_fall, up=False)
             return [self._withheld(found, c, self.sudden)]
         return []
 
@@ -223,26 +221,31 @@ class _Week(WeekTests):
     # -- per-cell figures -------------------------------------------------------------------
 
     def cell_weeks(self) -> dict[CellKey, CellWeek]:
-        fitted, t = self.sudden.fitted, self.t
-        tested = max(1, int(np.count_nonzero(~np.isnan(self.q["sudden"]))))
+        fitted, t, sudden = self.sudden.fitted, self.t, self.sudden
+        tested = int(np.count_nonzero(~np.isnan(self.q["rise"])))
+        tested += int(np.count_nonzero(~np.isnan(self.q["fall"])))
+        # A lone rise passes BH when its p-value is at most fdr / (members of the family).
+        alone = min(self.config.max_p, self.config.fdr / max(1, tested))
         phi, share = fitted.phi(self.inv_k), fitted.share
         start = max(0, t - SERIES_WEEKS + 1)
         out: dict[CellKey, CellWeek] = {}
         for c, cell in enumerate(self.ws.cells):
-            q = self.q["sudden"][c]
+            authors, expected = int(self.ws.authors[c, :, t].sum()), float(fitted.expected[c].sum())
+            up = authors >= expected  # the figures of the test of the way it moved
+            q = self.q["rise" if up else "fall"][c]
             out[cell] = CellWeek(
                 cell=cell,
-                authors=int(self.ws.authors[c, :, t].sum()),
+                authors=authors,
                 mentions=int(self.ws.mentions[c, :, t].sum()),
-                expected=float(fitted.expected[c].sum()),
-                p_value=None if np.isnan(q) else float(self.sudden.p_two_sided[c]),
+                expected=expected,
+                p_value=None if np.isnan(q) else float((sudden.p_up if up else sudden.p_down)[c]),
                 q_value=None if np.isnan(q) else float(q),
                 detectable_ratio=detectable_ratio(
                     fitted.expected[c, :, 0],
                     fitted.baseline[c].round().astype(np.int64),
                     share[c],
                     phi[c],
-                    self.config.fdr / tested,
+                    alone,
                     self.config.rise_min_count,
                     self.config.rise_min_ratio,
                 ),

@@ -55,10 +55,13 @@ def source_sum_pmf(n: NDArray[np.int64], share: Array, phi: Array) -> Array:
 
 @dataclass(frozen=True)
 class Tails:
-    """Both one-sided exact p-values of an observed total."""
+    """Both one-sided exact p-values of an observed total, and the smallest each could have been
+    given the totals the test conditions on (every count in the tested period, or none)."""
 
     p_up: float
     p_down: float
+    best_up: float
+    best_down: float
 
     @property
     def two_sided(self) -> float:
@@ -74,7 +77,10 @@ def conditional_test(
     pmf = source_sum_pmf(n, np.asarray(share, dtype=float), np.asarray(phi, dtype=float))
     total = int(x.sum())
     return Tails(
-        p_up=float(min(1.0, pmf[total:].sum())), p_down=float(min(1.0, pmf[: total + 1].sum()))
+        p_up=float(min(1.0, pmf[total:].sum())),
+        p_down=float(min(1.0, pmf[: total + 1].sum())),
+        best_up=float(pmf[-1]),
+        best_down=float(pmf[0]),
     )
 
 

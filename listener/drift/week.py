@@ -7,7 +7,7 @@ left out of baselines and tested windows alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -16,9 +16,12 @@ from listener.drift.expected import LOCAL_WEEKS, Fit, fit, inverse_shape
 from listener.drift.model import BoolArray, FloatArray, Workspace
 from listener.drift.stats import benjamini_hochberg, conditional_test, cusum, cusum_p_value
 
-FAMILIES = (("sudden",), ("trend_up", "trend_down"), ("stale_slow", "stale_none"))
+FAMILIES = (("rise", "fall"), ("trend_up", "trend_down"), ("stale_slow", "stale_none"))
 """Benjamini–Hochberg families: this week's changes, the trends, the stale personas. Each answers
-its own question, and FDR is controlled within each (with max_p bounding every single test)."""
+its own question, and FDR is controlled within each (with max_p bounding every single test).
+A member is one direction of one cell, and only a direction some outcome could claim (see
+:meth:`Test.claimable`): Tarone's observation that a hypothesis which cannot be rejected
+spends none of the error budget, carried to FDR by Gilbert (2005)."""
 MAX_SPIKE_RUN = 2
 """Consecutive rising weeks still treated as a spike (left out of baselines); longer = a level."""
 DISPERSION_WEEKS = 26
@@ -44,10 +47,19 @@ class Test:
     p_up: FloatArray
     p_down: FloatArray
     start: np.ndarray | None = None  # CUSUM: where each cell's run begins within the window
+    can_rise: BoolArray | None = None  # exact tests: see claimable
+    can_fall: BoolArray | None = None
 
     @property
     def p_two_sided(self) -> FloatArray:
         return np.minimum(1.0, 2.0 * np.minimum(self.p_up, self.p_down))
+
+    def claimable(self, up: bool) -> BoolArray:
+        """Cells where some outcome, given the totals the test conditions on, could make a
+        finding in that direction: its minimum effect met and its p-value at most ``max_p``."""
+        can = self.can_rise if up else self.can_fall
+        assert can is not None, f"{self.name} is not an exact test"
+        return can
 
 
 class WeekTests:
@@ -80,25 +92,32 @@ class WeekTests:
         # test), and noise that fools one of them rarely fools the other.
         ones = np.ones(len(workspace.cells))
         slow = self.slow
-        self.trend_up = Test(
-            "trend_up", slow.fitted, slow.first, np.maximum(slow.p_up, self.cusum_up.p_up), ones
+        # The pair's p-value is never below the pooled test's, so the pooled test's claimable
+        # cells hold every cell where the pair could be claimed.
+        self.trend_up = replace(
+            slow, name="trend_up", p_up=np.maximum(slow.p_up, self.cusum_up.p_up), p_down=ones
         )
-        self.trend_down = Test(
-            "trend_down",
-            slow.fitted,
-            slow.first,
-            ones,
-            np.maximum(slow.p_down, self.cusum_down.p_down),
+        self.trend_down = replace(
+            slow,
+            name="trend_down",
+            p_up=ones,
+            p_down=np.maximum(slow.p_down, self.cusum_down.p_down),
         )
         testable = self.sudden.fitted.usable.any(axis=1) & (
             (self.sudden.fitted.observed_total + self.sudden.fitted.baseline_total) > 0
         )
+        attributes, personas = testable & ~self.persona_all, testable & self.persona_all
+        hypotheses = (
+            ("rise", self.sudden, attributes, True),
+            ("fall", self.sudden, attributes, False),
+            ("trend_up", self.trend_up, attributes, True),
+            ("trend_down", self.trend_down, attributes, False),
+            ("stale_slow", self.slow, personas, False),
+            ("stale_none", self.stale, personas, False),
+        )
         family = {
-            "sudden": np.where(testable & ~self.persona_all, self.sudden.p_two_sided, np.nan),
-            "trend_up": np.where(testable & ~self.persona_all, self.trend_up.p_up, np.nan),
-            "trend_down": np.where(testable & ~self.persona_all, self.trend_down.p_down, np.nan),
-            "stale_slow": np.where(testable & self.persona_all, self.slow.p_down, np.nan),
-            "stale_none": np.where(testable & self.persona_all, self.stale.p_down, np.nan),
+            name: np.where(cells & test.claimable(up), test.p_up if up else test.p_down, np.nan)
+            for name, test, cells, up in hypotheses
         }
         self.q: dict[str, FloatArray] = {}
         size = len(workspace.cells)
@@ -145,12 +164,20 @@ class WeekTests:
         share = fitted.share
         observed = fitted.observed.sum(axis=2).round().astype(np.int64)
         baseline = fitted.baseline.round().astype(np.int64)
-        p_up = np.ones(len(self.ws.cells))
-        p_down = np.ones(len(self.ws.cells))
+        p_up, p_down, best_up, best_down = np.ones((4, len(self.ws.cells)))
         for c in np.flatnonzero(cells & fitted.usable.any(axis=1)):
             tails = conditional_test(observed[c], baseline[c], share[c], phi[c])
             p_up[c], p_down[c] = tails.p_up, tails.p_down
-        return Test(name, fitted, first, p_up, p_down)
+            best_up[c], best_down[c] = tails.best_up, tails.best_down
+        # Given each source's total n over both periods, a rise is most extreme with all n in
+        # the tested weeks (expected 0), a fall with none (expected n times the volume ratio).
+        totals = observed + baseline
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if_none = np.where(share < 1, totals * share / (1 - share), 0.0).sum(axis=1)
+        config = self.config
+        can_rise = (totals.sum(axis=1) >= config.rise_min_count) & (best_up <= config.max_p)
+        can_fall = (if_none >= config.fade_min_expected) & (best_down <= config.max_p)
+        return Test(name, fitted, first, p_up, p_down, can_rise=can_rise, can_fall=can_fall)
 
     def _cusum(self) -> tuple[Test, Test]:
         fitted, first = self._fit(self.config.cusum_weeks)

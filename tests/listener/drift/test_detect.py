@@ -103,6 +103,21 @@ def test_low_counts_never_alert_and_say_how_much_they_could_show() -> None:
     assert cell.detectable_ratio is not None and cell.detectable_ratio > 5
 
 
+def test_a_change_no_count_could_show_spends_none_of_the_fdr_budget() -> None:
+    """Only directions some outcome could claim are members of the Benjamini–Hochberg family:
+    a line expecting under ``fade_min_expected`` cannot fade whatever it counts, and a line with
+    under ``rise_min_count`` authors in all its weeks together cannot rise."""
+    thin = {f"t{i}": [[1, 0, 1, 2, 1, 0, 1, 1, 0, 1, 2, 1, 1]] for i in range(8)}
+    silent = {"s": [[0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0]]}
+    spike = [[19, 21, 20, 22, 18, 20, 21, 19, 20, 22, 18, 20, 40]]
+    results = evaluate(_workspace({"a": spike, **thin, **silent}, [[400] * 13]), CONFIG)
+    found = [f for f in results[-1].findings if f.cell.attribute == "a"]
+    assert [f.kind for f in found] == ["rising"]
+    # Members: the rises of "a" and the 8 thin lines, and the fall of "a" alone; the others'
+    # p-values are large, so the rise's q-value is its p-value times 10 (not 2 x 10 lines).
+    assert found[0].q_value == pytest.approx(found[0].p_value * 10)
+
+
 def test_an_outage_week_is_degraded_and_no_fall_is_claimed() -> None:
     rng = np.random.default_rng(6)
     forum_volume = [400.0] * 12 + [20.0]  # the forum (two thirds of the voices) was down

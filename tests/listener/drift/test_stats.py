@@ -29,6 +29,13 @@ def test_one_source_is_the_classic_two_poisson_rates_test(x: int, b: int, share:
     assert tails.p_up == pytest.approx(expected)
 
 
+def test_tails_know_the_smallest_p_values_the_totals_allow() -> None:
+    # Given 12 authors over both periods, the most extreme outcomes are all 12 this week, or none.
+    tails = conditional_test([3], [9], [0.2], [1.0])
+    assert tails.best_up == pytest.approx(0.2**12)
+    assert tails.best_down == pytest.approx(0.8**12)
+
+
 def test_sources_are_convolved_exactly() -> None:
     n, share = np.array([4, 6]), np.array([0.3, 0.6])
     pmf = source_sum_pmf(n, share, np.ones(2))
