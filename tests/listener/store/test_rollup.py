@@ -181,6 +181,35 @@ def test_every_kind_of_write_marks_its_week_changed(store: Store) -> None:
         assert not [r for r in _read(session, grains.ATTRIBUTE, WEEKS) if r[4] == "2026-W46"]
 
 
+def test_emptying_a_table_marks_every_counted_week_changed(store: Store) -> None:
+    """TRUNCATE (PostgreSQL) fires no row or DELETE trigger; a DELETE without WHERE (SQLite's
+    way to empty a table) runs the row triggers. Either way no kept count outlives its rows."""
+    _history(store)
+    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
+    postgresql = store.engine.dialect.name == "postgresql"
+    with store.session() as session:
+        if postgresql:
+            session.execute(text("TRUNCATE evidence"))
+        else:
+            session.execute(text("DELETE FROM evidence"))
+    with store.session() as session:
+        assert rollup.fresh_weeks(session, WEEKS) == set()
+        assert _read(session, grains.ATTRIBUTE, WEEKS) == []
+    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
+    if (
+        postgresql
+    ):  # the trigger functions write to this schema's tables, whatever the session's path
+        with store.session() as session:
+            paths = session.scalars(
+                text(
+                    "SELECT array_to_string(proconfig, ',') FROM pg_proc"
+                    " WHERE proname LIKE 'listener_mark_%' ORDER BY proname"
+                )
+            ).all()
+            schema = session.scalar(text("SELECT current_schema()"))
+        assert paths == [f"search_path={schema}, pg_temp"] * 2
+
+
 def test_status_and_report_counts_match_the_rows(store: Store) -> None:
     _history(store)
     rollup.rebuild(store, CURRENT, NOW)
