@@ -416,6 +416,35 @@ def test_a_refused_rebuild_is_logged_and_the_job_goes_on(postgres_url: str, tmp_
         store.dispose()
 
 
+def test_processing_rebuilds_at_most_every_few_minutes_and_the_alerts_always(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A feed that keeps bringing items of a past week must not recount it after every poll."""
+    service = Service(load_config(write_config(tmp_path, [], database=store_url)))
+    try:
+        service.upgrade()
+        _history(service.store)
+        service.process()  # nothing pending; the first run rebuilds what changed
+        with service.store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
+            _add(session, "forum", "late-comer", "2026-W47", [LATE])
+        service.process()  # within recount_every of the last rebuild: read live meanwhile
+        with service.store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == {"2026-W46", "2026-W48"}
+            live = _live(session, grains.ATTRIBUTE, WEEKS)
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+        service.alerts(NOW)  # the alerts (and the digest) rebuild first, due or not
+        with service.store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
+            _add(session, "forum", "later-comer", "2026-W46", [LATE])
+        service.recount_every = 0
+        service.process()
+        with service.store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
+    finally:
+        service.store.dispose()
+
+
 def test_the_definition_fingerprint_matches_the_grains() -> None:
     assert grains.fingerprint() == grains.DEFINITION, (
         f"the grains changed: set grains.DEFINITION = {grains.fingerprint()!r}; weeks counted "
