@@ -47,7 +47,7 @@ class Service:
         self.sessions = SharedSessions()
         """HTTP connections kept across polls, closed with the service."""
         self.recount_every = RECOUNT_EVERY
-        self._recounted: float | None = None  # time.monotonic() of the last rebuild tried
+        self._recounted: float | None = None  # time.monotonic() of the last rebuild done
 
     @cached_property
     def processor(self) -> Processor:
@@ -117,17 +117,17 @@ class Service:
         database refuses (a lock timeout, a ``statement_timeout``) is logged and the job goes
         on; a lost connection is raised, as every job raises it, for the outage handling."""
         before = iso_week(now or datetime.now(UTC), self.config.tz)
-        self._recounted = time.monotonic()
         try:
             weeks = rollup.rebuild(self.store, before, stop=stop)
         except SQLAlchemyError as exc:
             refused = dberrors.is_refused(exc)
             if dberrors.is_disconnect(exc) and not refused:
                 raise
-            # refused: tried again after the next run; anything else is a bug to report
+            # refused: tried again after the next processing; anything else is a bug to report
             report = log.warning if refused else log.error
             report("weekly counts not rebuilt; read live meanwhile", **dberrors.describe(exc))
             return []
+        self._recounted = time.monotonic()
         if weeks:
             log.info("weekly counts rebuilt", weeks=len(weeks), first=weeks[0], last=weeks[-1])
         return weeks

@@ -9,7 +9,9 @@ For every cell and week the detector runs three tests against expected counts (s
 - sustained change: a two-sided Poisson CUSUM over the last ``cusum_weeks``, its p-value by a
   parametric bootstrap that includes the baseline's own noise.
 
-All p-values of a week form one Benjamini–Hochberg family. A finding also needs its minimum
+A week's p-values are adjusted by Benjamini–Hochberg within each family of
+:data:`listener.drift.week.FAMILIES` (one-sided, one member per direction a cell could show),
+and each finding's own p-value must be at most ``max_p``. A finding also needs its minimum
 effect (count and ratio), and becomes an alert only when it starts an episode: no finding in the
 same direction for the cell in the ``cooldown_weeks`` before. Weeks flagged as isolated spikes
 (runs of at most two) are left out of later baselines, so one spike does not hide the next; a
@@ -222,22 +224,21 @@ class _Week(WeekTests):
 
     def cell_weeks(self) -> dict[CellKey, CellWeek]:
         fitted, t, sudden = self.sudden.fitted, self.t, self.sudden
-        tested = int(np.count_nonzero(~np.isnan(self.q["rise"])))
-        tested += int(np.count_nonzero(~np.isnan(self.q["fall"])))
-        # A lone rise passes BH when its p-value is at most fdr / (members of the family).
-        alone = min(self.config.max_p, self.config.fdr / max(1, tested))
+        members = int(np.count_nonzero(~np.isnan(self.q["rise"])))
+        members += int(np.count_nonzero(~np.isnan(self.q["fall"])))
         phi, share = fitted.phi(self.inv_k), fitted.share
         start = max(0, t - SERIES_WEEKS + 1)
         out: dict[CellKey, CellWeek] = {}
         for c, cell in enumerate(self.ws.cells):
-            authors, expected = int(self.ws.authors[c, :, t].sum()), float(fitted.expected[c].sum())
-            up = authors >= expected  # the figures of the test of the way it moved
+            up = sudden.p_up[c] <= sudden.p_down[c]  # the figures of the way the test saw it move
             q = self.q["rise" if up else "fall"][c]
+            # A lone rise passes BH at p <= fdr / members (one more if its rise is not one yet).
+            alone = self.config.fdr / (members + int(np.isnan(self.q["rise"][c])))
             out[cell] = CellWeek(
                 cell=cell,
-                authors=authors,
+                authors=int(self.ws.authors[c, :, t].sum()),
                 mentions=int(self.ws.mentions[c, :, t].sum()),
-                expected=expected,
+                expected=float(fitted.expected[c].sum()),
                 p_value=None if np.isnan(q) else float((sudden.p_up if up else sudden.p_down)[c]),
                 q_value=None if np.isnan(q) else float(q),
                 detectable_ratio=detectable_ratio(
@@ -245,7 +246,7 @@ class _Week(WeekTests):
                     fitted.baseline[c].round().astype(np.int64),
                     share[c],
                     phi[c],
-                    alone,
+                    min(self.config.max_p, alone),
                     self.config.rise_min_count,
                     self.config.rise_min_ratio,
                 ),

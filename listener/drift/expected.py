@@ -70,7 +70,7 @@ class Fit:
     expected: FloatArray  # (C, S, L)
     window_volume: FloatArray  # (C, S, L) voices
     mentions: FloatArray  # (C, L) evidence rows, usable sources
-    mean_square_ratio: FloatArray  # (C, S) sum(mu^2) / sum(mu) over baseline and test weeks
+    volume_square_ratio: FloatArray  # (C, S) sum(v^2) / sum(v) over baseline and test weeks
     left_out: FloatArray  # (C, S) share of the cell's usual count in test weeks left out
 
     @property
@@ -112,10 +112,22 @@ class Fit:
     def phi(self, inv_k: float) -> FloatArray:
         """(C, S) dispersion factor (variance / mean) of each source's counts in these weeks.
 
-        With negative-binomial weeks of means mu_w, a sum's variance / mean is
-        1 + (sum mu_w^2 / sum mu_w) / k: a survey wave week weighs in with its own size.
+        With negative-binomial weeks of means mu_w = rate * v_w, a sum's variance / mean is
+        1 + (sum mu_w^2 / sum mu_w) / k = 1 + rate * (sum v_w^2 / sum v_w) / k: a survey wave
+        week weighs in with its own size. The rate is the baseline's.
         """
-        return 1.0 + inv_k * self.mean_square_ratio
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(self.reference_volume > 0, self.baseline / self.reference_volume, 0.0)
+        return np.asarray(1.0 + inv_k * rate * self.volume_square_ratio, dtype=float)
+
+    def null_phi(self, inv_k: float) -> FloatArray:
+        """(C, S) :meth:`phi` at the rate of baseline and tested weeks pooled: what "nothing
+        changed" implies given the totals alone, however they split between the periods."""
+        volume = self.reference_volume + self.window_volume.sum(axis=2)
+        counts = self.baseline + self.observed.sum(axis=2)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(volume > 0, counts / volume, 0.0)
+        return np.asarray(1.0 + inv_k * rate * self.volume_square_ratio, dtype=float)
 
 
 def fit(
@@ -161,11 +173,11 @@ def fit(
     with np.errstate(divide="ignore", invalid="ignore"):
         left_out = np.where(usual > 0, typical * missing / usual, 0.0)
     expected = rate[:, :, None] * window_volume
-    mu_ref = np.where(mask & usable[:, :, None], rate[:, :, None] * volume[:, :, ref], 0.0)
-    sum_mu = mu_ref.sum(axis=2) + expected.sum(axis=2)
+    v_ref = np.where(mask & usable[:, :, None], volume[:, :, ref], 0.0)
+    sum_v = v_ref.sum(axis=2) + window_volume.sum(axis=2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean_square_ratio = np.where(
-            sum_mu > 0, ((mu_ref**2).sum(axis=2) + (expected**2).sum(axis=2)) / sum_mu, 0.0
+        volume_square_ratio = np.where(
+            sum_v > 0, ((v_ref**2).sum(axis=2) + (window_volume**2).sum(axis=2)) / sum_v, 0.0
         )
     return Fit(
         usable=usable,
@@ -176,7 +188,7 @@ def fit(
         expected=expected,
         window_volume=window_volume,
         mentions=np.where(use, workspace.mentions[:, :, tst], 0.0).sum(axis=1),
-        mean_square_ratio=mean_square_ratio,
+        volume_square_ratio=volume_square_ratio,
         left_out=left_out,
     )
 

@@ -45,27 +45,25 @@ def source_sum_pmf(n: NDArray[np.int64], share: Array, phi: Array) -> Array:
         elif phi_s <= _POISSON:
             pmf = np.exp(log_choose + support * np.log(v_s) + (n_s - support) * np.log1p(-v_s))
         else:  # beta-binomial with the negative binomial's dispersion
-            concentration = n_s / (phi_s - 1.0)
-            a = max(v_s * concentration, 1e-9)
-            b = max((1.0 - v_s) * concentration, 1e-9)
+            a, b = _beta(n_s, v_s, phi_s)
             pmf = np.exp(log_choose + betaln(support + a, n_s - support + b) - betaln(a, b))
         total = np.convolve(total, pmf)
     return np.asarray(total / total.sum(), dtype=float)
 
 
+def _beta(n: float, share: float, phi: float) -> tuple[float, float]:
+    """The beta-binomial's (a, b) for ``n`` counts split at ``share`` with dispersion ``phi``:
+    what a negative binomial of that variance / mean implies."""
+    concentration = n / (phi - 1.0)
+    return max(share * concentration, 1e-9), max((1.0 - share) * concentration, 1e-9)
+
+
 @dataclass(frozen=True)
 class Tails:
-    """Both one-sided exact p-values of an observed total, and the smallest each could have been
-    given the totals the test conditions on (every count in the tested period, or none)."""
+    """Both one-sided exact p-values of an observed total."""
 
     p_up: float
     p_down: float
-    best_up: float
-    best_down: float
-
-    @property
-    def two_sided(self) -> float:
-        return min(1.0, 2.0 * min(self.p_up, self.p_down))
 
 
 def conditional_test(
@@ -77,11 +75,44 @@ def conditional_test(
     pmf = source_sum_pmf(n, np.asarray(share, dtype=float), np.asarray(phi, dtype=float))
     total = int(x.sum())
     return Tails(
-        p_up=float(min(1.0, pmf[total:].sum())),
-        p_down=float(min(1.0, pmf[: total + 1].sum())),
-        best_up=float(pmf[-1]),
-        best_down=float(pmf[0]),
+        p_up=float(min(1.0, pmf[total:].sum())), p_down=float(min(1.0, pmf[: total + 1].sum()))
     )
+
+
+@dataclass(frozen=True)
+class Extremes:
+    """What the tested period could hold given each source's total over both periods: at most
+    ``most`` (a source with no volume in it holds none) and at least ``fewest``, and the exact
+    probability of each, which is the smallest p-value a rise or a fall could have."""
+
+    most: int
+    fewest: int
+    min_p_up: float
+    min_p_down: float
+
+
+def extremes(n: ArrayLike, share: ArrayLike, phi: ArrayLike) -> Extremes:
+    """:class:`Extremes` of :func:`conditional_test`'s null distribution, in closed form: the
+    total reaches its top only when every source holds all it can (and its bottom likewise), so
+    each is a product over sources of one binomial or beta-binomial end."""
+    most = fewest = 0
+    log_up = log_down = 0.0
+    for n_s, v_s, phi_s in zip(
+        np.asarray(n, dtype=np.int64), np.asarray(share, float), np.asarray(phi, float), strict=True
+    ):
+        if n_s <= 0 or v_s <= 0.0:
+            continue
+        most += int(n_s)
+        if v_s >= 1.0:
+            fewest += int(n_s)
+        elif phi_s <= _POISSON:
+            log_up += n_s * np.log(v_s)
+            log_down += n_s * np.log1p(-v_s)
+        else:
+            a, b = _beta(n_s, v_s, phi_s)
+            log_up += betaln(n_s + a, b) - betaln(a, b)
+            log_down += betaln(a, n_s + b) - betaln(a, b)
+    return Extremes(most, fewest, float(np.exp(log_up)), float(np.exp(log_down)))
 
 
 def benjamini_hochberg(p_values: ArrayLike) -> Array:

@@ -14,14 +14,23 @@ import numpy as np
 from listener.drift.config import DriftConfig
 from listener.drift.expected import LOCAL_WEEKS, Fit, fit, inverse_shape
 from listener.drift.model import BoolArray, FloatArray, Workspace
-from listener.drift.stats import benjamini_hochberg, conditional_test, cusum, cusum_p_value
+from listener.drift.stats import (
+    benjamini_hochberg,
+    conditional_test,
+    cusum,
+    cusum_p_value,
+    extremes,
+)
 
 FAMILIES = (("rise", "fall"), ("trend_up", "trend_down"), ("stale_slow", "stale_none"))
 """Benjamini–Hochberg families: this week's changes, the trends, the stale personas. Each answers
 its own question, and FDR is controlled within each (with max_p bounding every single test).
-A member is one direction of one cell, and only a direction some outcome could claim (see
-:meth:`Test.claimable`): Tarone's observation that a hypothesis which cannot be rejected
-spends none of the error budget, carried to FDR by Gilbert (2005)."""
+A member is one direction of one cell (a one-sided p-value), and only a direction that some
+outcome could claim given the totals the exact test conditions on (:meth:`Test.claimable`):
+Tarone's (1990) point that a discrete test which cannot reach the threshold spends none of the
+error budget, here with ``max_p`` as the fixed cut-off (Gilbert, 2005, carries it to the FDR).
+The screen reads the totals and the volumes only; the volumes are the other voices', which move
+with the cell's own count by its share of them, as in the test itself."""
 MAX_SPIKE_RUN = 2
 """Consecutive rising weeks still treated as a spike (left out of baselines); longer = a level."""
 DISPERSION_WEEKS = 26
@@ -50,13 +59,9 @@ class Test:
     can_rise: BoolArray | None = None  # exact tests: see claimable
     can_fall: BoolArray | None = None
 
-    @property
-    def p_two_sided(self) -> FloatArray:
-        return np.minimum(1.0, 2.0 * np.minimum(self.p_up, self.p_down))
-
     def claimable(self, up: bool) -> BoolArray:
-        """Cells where some outcome, given the totals the test conditions on, could make a
-        finding in that direction: its minimum effect met and its p-value at most ``max_p``."""
+        """Cells where some split of the totals the test conditions on could make a finding in
+        that direction: its minimum effect met and its p-value at most ``max_p``."""
         can = self.can_rise if up else self.can_fall
         assert can is not None, f"{self.name} is not an exact test"
         return can
@@ -164,19 +169,19 @@ class WeekTests:
         share = fitted.share
         observed = fitted.observed.sum(axis=2).round().astype(np.int64)
         baseline = fitted.baseline.round().astype(np.int64)
-        p_up, p_down, best_up, best_down = np.ones((4, len(self.ws.cells)))
+        null_phi = fitted.null_phi(self.inv_k)
+        config, size = self.config, len(self.ws.cells)
+        p_up, p_down = np.ones(size), np.ones(size)
+        can_rise, can_fall = np.zeros(size, bool), np.zeros(size, bool)
         for c in np.flatnonzero(cells & fitted.usable.any(axis=1)):
             tails = conditional_test(observed[c], baseline[c], share[c], phi[c])
             p_up[c], p_down[c] = tails.p_up, tails.p_down
-            best_up[c], best_down[c] = tails.best_up, tails.best_down
-        # Given each source's total n over both periods, a rise is most extreme with all n in
-        # the tested weeks (expected 0), a fall with none (expected n times the volume ratio).
-        totals = observed + baseline
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if_none = np.where(share < 1, totals * share / (1 - share), 0.0).sum(axis=1)
-        config = self.config
-        can_rise = (totals.sum(axis=1) >= config.rise_min_count) & (best_up <= config.max_p)
-        can_fall = (if_none >= config.fade_min_expected) & (best_down <= config.max_p)
+            # Claimable: judged at the most extreme split of the totals, where the minimum
+            # effect is easiest to meet, with "nothing changed" read from the totals alone.
+            ends = extremes(observed[c] + baseline[c], share[c], null_phi[c])
+            can_rise[c] = ends.most >= config.rise_min_count and ends.min_p_up <= config.max_p
+            if_fewest = _expected_if_fewest(observed[c] + baseline[c], share[c])
+            can_fall[c] = if_fewest >= config.fade_min_expected and ends.min_p_down <= config.max_p
         return Test(name, fitted, first, p_up, p_down, can_rise=can_rise, can_fall=can_fall)
 
     def _cusum(self) -> tuple[Test, Test]:
@@ -216,6 +221,14 @@ class WeekTests:
                 )
             )
         return out[0], out[1]
+
+
+def _expected_if_fewest(totals: np.ndarray, share: FloatArray) -> float:
+    """The expected count if the tested weeks held none of the totals: all in the baseline, at
+    each source's volume ratio (a source with no baseline volume expects nothing)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where((share > 0) & (share < 1), share / (1.0 - share), 0.0)
+    return float((totals * ratio).sum())
 
 
 def near(changed: BoolArray, t: int) -> BoolArray:

@@ -14,6 +14,7 @@ from listener.drift.stats import (
     cusum,
     cusum_p_value,
     detectable_ratio,
+    extremes,
     outside_share_p,
     poisson_at_least,
     source_sum_pmf,
@@ -29,11 +30,21 @@ def test_one_source_is_the_classic_two_poisson_rates_test(x: int, b: int, share:
     assert tails.p_up == pytest.approx(expected)
 
 
-def test_tails_know_the_smallest_p_values_the_totals_allow() -> None:
-    # Given 12 authors over both periods, the most extreme outcomes are all 12 this week, or none.
-    tails = conditional_test([3], [9], [0.2], [1.0])
-    assert tails.best_up == pytest.approx(0.2**12)
-    assert tails.best_down == pytest.approx(0.8**12)
+def test_extremes_are_the_ends_of_the_null_distribution() -> None:
+    n, share, phi = np.array([4, 6]), np.array([0.3, 0.6]), np.array([1.0, 2.0])
+    pmf = source_sum_pmf(n, share, phi)
+    ends = extremes(n, share, phi)
+    assert (ends.most, ends.fewest) == (10, 0)
+    assert ends.min_p_up == pytest.approx(pmf[-1])
+    assert ends.min_p_down == pytest.approx(pmf[0])
+
+
+def test_a_source_without_volume_this_week_can_bring_nothing_to_it() -> None:
+    # A survey between waves: its 3 baseline answers cannot move into the tested week.
+    ends = extremes(np.array([5, 3]), np.array([0.2, 0.0]), np.ones(2))
+    assert ends.most == 5
+    assert ends.min_p_up == pytest.approx(0.2**5)
+    assert ends.min_p_down == pytest.approx(0.8**5)
 
 
 def test_sources_are_convolved_exactly() -> None:

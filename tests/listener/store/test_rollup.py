@@ -184,26 +184,28 @@ def test_every_kind_of_write_marks_its_week_changed(store: Store) -> None:
 def test_emptying_a_table_marks_every_counted_week_changed(store: Store) -> None:
     """TRUNCATE (PostgreSQL) fires no row or DELETE trigger; a DELETE without WHERE (SQLite's
     way to empty a table) runs the row triggers. Either way no kept count outlives its rows."""
-    _history(store)
-    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
     postgresql = store.engine.dialect.name == "postgresql"
-    with store.session() as session:
-        if postgresql:
-            session.execute(text("TRUNCATE evidence"))
-        else:
-            session.execute(text("DELETE FROM evidence"))
-    with store.session() as session:
-        assert rollup.fresh_weeks(session, WEEKS) == set()
-        assert _read(session, grains.ATTRIBUTE, WEEKS) == []
-    assert rollup.rebuild(store, CURRENT, NOW) == WEEKS
-    if (
-        postgresql
-    ):  # the trigger functions write to this schema's tables, whatever the session's path
+    emptyings = (
+        ["TRUNCATE evidence", "TRUNCATE statements CASCADE", "TRUNCATE items CASCADE"]
+        if postgresql
+        else ["DELETE FROM evidence", "DELETE FROM statements"]
+    )
+    for emptying in emptyings:
+        _history(store)
+        assert rollup.rebuild(store, CURRENT, NOW) == WEEKS, emptying
+        with store.session() as session:
+            session.execute(text(emptying))
+        with store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(), emptying
+            assert _read(session, grains.ATTRIBUTE, WEEKS) == [], emptying
+        assert rollup.rebuild(store, CURRENT, NOW) == WEEKS, emptying
+    if postgresql:  # the functions write to their schema's tables, whatever a session's path
         with store.session() as session:
             paths = session.scalars(
                 text(
                     "SELECT array_to_string(proconfig, ',') FROM pg_proc"
-                    " WHERE proname LIKE 'listener_mark_%' ORDER BY proname"
+                    " WHERE proname IN ('listener_mark_weeks', 'listener_mark_counted_weeks')"
+                    " AND pronamespace = current_schema()::regnamespace"
                 )
             ).all()
             schema = session.scalar(text("SELECT current_schema()"))
