@@ -5,13 +5,13 @@ document is in memory, every kept sentence is matched against the personas' word
 hit that no veto removes is scored by the evidence model. A hit that counts makes its sentence a
 statement of the attribute's kind even when the classifier alone would not have (the persona's
 own words are evidence), and the classifier's statements without any hit stay statements
-(they feed "new themes").
+(they feed "new themes", unless their sentence is evidence under its other kind).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from spacy.tokens import Doc
@@ -113,10 +113,15 @@ class Analyser:
                 k = KINDS.index(matcher.targets[target].kind)
                 by_sentence.setdefault((i, k), {})[target] = p
         keys = {(i, k) for k in range(len(KINDS)) for i in reading.chosen[k]} | set(by_sentence)
+        covered = {i for i, _ in by_sentence}
         out = []
         for i, k in sorted(keys):
             statement = reading.statement(i, KINDS[k])
             scores = by_sentence.get((i, k), {})
+            if not scores and i in covered:
+                # The classifier's other reading of a sentence that is a persona's evidence
+                # stays a statement, but is no theme "no persona covers": a persona does.
+                statement = replace(statement, theme="")
             matches = matcher.matches(scores) if matcher is not None else []
             out.append((statement, matches))
         return Analysis(out)

@@ -11,9 +11,9 @@ import pytest
 
 from listener.analysis import Analyser, Analysis
 from listener.nlp import Extractor
-from listener.personas import PersonaSet
+from listener.personas import PersonaSet, load_personas
 
-from .conftest import analyser_for
+from .conftest import REPO, analyser_for
 
 
 def evidence(result: Analysis, kind: str = "pain") -> set[str]:
@@ -155,3 +155,16 @@ def test_statements_without_persona_words_are_still_statements(pm_saas: Analyser
 def test_skipped_documents_say_why(pm_saas: Analyser, text: str, reason: str) -> None:
     result = pm_saas.analyse(text)
     assert result.skipped == reason and result.statements == []
+
+
+def test_a_sentence_a_persona_covers_is_no_uncovered_theme_under_its_other_kind(
+    extractor: Extractor,
+) -> None:
+    """ "Single sign-on is a must" reads as a wish to the classifier and is evidence for the
+    negative persona's pain "Requires single sign-on": the digest must not also call it a new
+    aspiration no persona covers."""
+    personas = load_personas(REPO / "tests" / "fixtures" / "drift_personas.yaml")
+    result = analyser_for(personas, extractor).analyse("Single sign-on is a must for our IT team.")
+    kinds = {s.kind: (s.theme, [m.attribute for m in matches]) for s, matches in result.statements}
+    assert kinds["pain"][1] == ["sso"] and kinds["pain"][0]
+    assert kinds["aspiration"] == ("", [])  # kept as a statement, without a theme
