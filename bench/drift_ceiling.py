@@ -4,7 +4,7 @@
 
 For every ×2 one-week spike at ≥ 20 expected a week, the spike counts as found when its week's
 distinct authors are ≥ 1.5× the true unchanged mean (the project's minimum rise) and an exact
-Poisson test against that true mean gives p ≤ 0.01 (the default ``drift.max_p``). No estimated
+Poisson test against that true mean gives p ≤ the default ``drift.max_p``. No estimated
 baseline can do better on these rules; the gap to bench_drift's figure is the cost of estimating.
 """
 
@@ -19,8 +19,9 @@ from scipy.stats import poisson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.drift_sim import simulate
+from listener.drift.config import DriftConfig
 
-MIN_RATIO, MAX_P, MIN_EXPECTED = 1.5, 0.01, 20.0
+MIN_RATIO, MAX_P, MIN_EXPECTED = DriftConfig().rise_min_ratio, DriftConfig().max_p, 20.0
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ class DriftConfig(BaseModel):
     """A source needs this many usable baseline weeks before its counts are tested."""
     fdr: float = Field(default=0.3, gt=0, lt=1)
     """Benjamini–Hochberg false-discovery rate across all cells and tests of a week."""
-    max_p: float = Field(default=0.01, gt=0, le=1)
+    max_p: float = Field(default=0.009, gt=0, le=1)
     """A finding's own p-value must also be at most this: with many real changes in one week BH
     loosens its threshold, and this keeps the false alerts per attribute-week bounded anyway."""
     rise_min_count: int = Field(default=5, ge=1)
