@@ -21,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.drift_sim import simulate
 from listener.drift.config import DriftConfig
 
-MIN_RATIO, MAX_P, MIN_EXPECTED = DriftConfig().rise_min_ratio, DriftConfig().max_p, 20.0
+DEFAULTS = DriftConfig()
+MIN_RATIO, MAX_P, MIN_EXPECTED = DEFAULTS.rise_min_ratio, DEFAULTS.max_p, 20.0
 
 
 def main() -> None:

@@ -178,9 +178,10 @@ class WeekTests:
             p_up[c], p_down[c] = tails.p_up, tails.p_down
             # Claimable: judged at the most extreme split of the totals, where the minimum
             # effect is easiest to meet, with "nothing changed" read from the totals alone.
-            ends = extremes(observed[c] + baseline[c], share[c], null_phi[c])
+            totals = observed[c] + baseline[c]
+            ends = extremes(totals, share[c], null_phi[c])
             can_rise[c] = ends.most >= config.rise_min_count and ends.min_p_up <= config.max_p
-            if_fewest = _expected_if_fewest(observed[c] + baseline[c], share[c])
+            if_fewest = _expected_if_fewest(totals, share[c])
             can_fall[c] = if_fewest >= config.fade_min_expected and ends.min_p_down <= config.max_p
         return Test(name, fitted, first, p_up, p_down, can_rise=can_rise, can_fall=can_fall)
 
