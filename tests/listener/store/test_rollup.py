@@ -107,6 +107,13 @@ def _history(store: Store) -> None:
             _add(session, "forum", "someone-else", week, [], theme="")
 
 
+def _as_processed(service: Service) -> None:
+    """Mark the history as processed under the service's key, so that processing leaves its
+    statements and evidence as written instead of extracting them anew."""
+    with service.store.session() as session:
+        session.execute(update(ItemRow).values(processed_key=service.processor.key))
+
+
 def _live(session: Session, grain: grains.Grain, weeks: list[str]) -> list[tuple[object, ...]]:
     return sorted(tuple(row) for row in session.execute(grain.query(weeks)))
 
@@ -401,6 +408,7 @@ def test_a_refused_rebuild_is_logged_and_the_job_goes_on(postgres_url: str, tmp_
     service = Service(load_config(path))
     try:
         _history(store)
+        _as_processed(service)
         transaction = blocker.begin()
         blocker.execute(text("LOCK TABLE week_counts IN SHARE MODE"))  # reads pass, writes wait
         with capture_logs() as logs:
@@ -411,10 +419,47 @@ def test_a_refused_rebuild_is_logged_and_the_job_goes_on(postgres_url: str, tmp_
         assert {e["log_level"] for e in refused} == {"warning"}  # refused, not a bug: no error
         assert list(result.evaluated) == ["2026-W48"]  # evaluated, from live counts
         transaction.rollback()
-        assert service.count_weeks(NOW) == WEEKS
+        service.process()  # a refused rebuild does not count as done: the next processing tries
+        with store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
     finally:
         blocker.close()
         service.store.dispose()
+        store.dispose()
+
+
+def test_a_rebuild_the_database_rejects_is_reported_as_an_error_and_retried(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """Rows the database rejects (here a check on week_counts that every kept row breaks) are a
+    bug to report, at error level, not a wait: the job still goes on, and the next processing
+    tries again."""
+    path = write_config(tmp_path, [], database=postgres_url)
+    service = Service(load_config(path))
+    store = service.store
+    try:
+        store.upgrade()
+        _history(store)
+        _as_processed(service)
+        with store.engine.begin() as connection:
+            connection.execute(
+                text("ALTER TABLE week_counts ADD CONSTRAINT no_rows CHECK (authors < 0) NOT VALID")
+            )
+        with capture_logs() as logs:
+            service.process()
+        rejected = [e for e in logs if e["event"].startswith("weekly counts not rebuilt")]
+        assert [e["log_level"] for e in rejected] == ["error"]
+        assert rejected[0]["sqlstate"] == "23514"  # check_violation
+        with store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set()
+            live = _live(session, grains.ATTRIBUTE, WEEKS)
+            assert live and _read(session, grains.ATTRIBUTE, WEEKS) == live  # read live
+        with store.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE week_counts DROP CONSTRAINT no_rows"))
+        service.process()
+        with store.session() as session:
+            assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
+    finally:
         store.dispose()
 
 
@@ -426,6 +471,7 @@ def test_processing_rebuilds_at_most_every_few_minutes_and_the_alerts_always(
     try:
         service.upgrade()
         _history(service.store)
+        _as_processed(service)
         service.process()  # nothing pending; the first run rebuilds what changed
         with service.store.session() as session:
             assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
@@ -434,7 +480,7 @@ def test_processing_rebuilds_at_most_every_few_minutes_and_the_alerts_always(
         with service.store.session() as session:
             assert rollup.fresh_weeks(session, WEEKS) == {"2026-W46", "2026-W48"}
             live = _live(session, grains.ATTRIBUTE, WEEKS)
-            assert _read(session, grains.ATTRIBUTE, WEEKS) == live
+            assert live and _read(session, grains.ATTRIBUTE, WEEKS) == live
         service.alerts(NOW)  # the alerts (and the digest) rebuild first, due or not
         with service.store.session() as session:
             assert rollup.fresh_weeks(session, WEEKS) == set(WEEKS)
