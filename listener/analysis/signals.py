@@ -19,7 +19,9 @@ from listener.nlp.types import KINDS
 _NEGATION_REACH = 3
 _PRAISE = hashes(
     "great good love loved loves excellent perfect perfectly awesome fantastic amazing happy "
-    "helpful nice best smooth easy fast reliable brilliant wonderful solid superb instant"
+    "helpful nice best smooth easy fast reliable brilliant wonderful solid superb instant "
+    "charm flawless flawlessly beautiful beautifully lovely outstanding terrific impressive "
+    "handy useful recommend recommended"
 )
 _MORE = hash_string("more")
 _LONGER = hash_string("longer")

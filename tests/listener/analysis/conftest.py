@@ -14,6 +14,7 @@ from listener.personas import PersonaSet, load_personas
 REPO = Path(__file__).resolve().parents[3]
 PM_SAAS = REPO / "bench" / "data" / "personas.pm-saas.yaml"
 EXAMPLE = REPO / "config" / "personas.example.yaml"
+MOBILE_APP = REPO / "bench" / "linking" / "personas.mobile-app.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +34,8 @@ def pm_saas(extractor: Extractor) -> Analyser:
 @pytest.fixture(scope="session")
 def invoicing(extractor: Extractor) -> Analyser:
     return analyser_for(load_personas(EXAMPLE), extractor)
+
+
+@pytest.fixture(scope="session")
+def mobile_app(extractor: Extractor) -> Analyser:
+    return analyser_for(load_personas(MOBILE_APP), extractor)

@@ -168,3 +168,21 @@ def test_a_sentence_a_persona_covers_is_no_uncovered_theme_under_its_other_kind(
     kinds = {s.kind: (s.theme, [m.attribute for m in matches]) for s, matches in result.statements}
     assert kinds["pain"][1] == ["sso"] and kinds["pain"][0]
     assert kinds["aspiration"] == ("", [])  # kept as a statement, without a theme
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Galaxy Ace works like a charm.",
+        "Runs flawlessly on my tablet.",
+        "Beautiful on my phone, highly recommended.",
+    ],
+)
+def test_praise_of_the_device_a_pain_names_is_not_evidence(mobile_app: Analyser, text: str) -> None:
+    assert evidence(mobile_app.analyse(text)) == set()
+
+
+def test_a_device_pain_stated_plainly_is_evidence(mobile_app: Analyser) -> None:
+    assert evidence(mobile_app.analyse("It keeps crashing on my Galaxy.")) == {
+        "device-compatibility"
+    }
