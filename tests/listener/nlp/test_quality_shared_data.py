@@ -105,6 +105,46 @@ def test_training_reproduces_the_shipped_classifier(tmp_path: Path) -> None:
     assert relative <= 1e-3, relative
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(1500)  # two half-split classifiers side by side, then the evidence model
+def test_the_documented_recipe_rebuilds_the_shipped_evidence_model(tmp_path: Path) -> None:
+    """bench/README's recipe: two classifiers that each leave half the tuning split out give
+    out-of-fold margins, and the evidence model trained on them is the shipped one (same hits,
+    same threshold; weights to the last digits the classifiers' CPU kernels may move)."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from listener.analysis.model import load_evidence_model
+
+    train = [sys.executable, "-m", "listener.nlp.train_classifier", "--data", str(FEEDBACK)]
+    folds = [tmp_path / f"fold{f}.npz" for f in (0, 1)]
+    runs = [
+        subprocess.Popen(
+            [*train, "--without-fold", str(f), "--out", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for f, path in enumerate(folds)
+    ]
+    for run in runs:
+        _, err = run.communicate()
+        assert run.returncode == 0, err.decode()[-2000:]
+    out = tmp_path / "evidence.json"
+    subprocess.run(
+        [sys.executable, "-m", "listener.analysis.train", "--data", str(FEEDBACK),
+         "--fold-classifiers", *map(str, folds), "--out", str(out)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    rebuilt, shipped = load_evidence_model(out), load_evidence_model()
+    assert rebuilt.meta["pairs"] == shipped.meta["pairs"]
+    assert rebuilt.meta["positive"] == shipped.meta["positive"]
+    assert rebuilt.threshold == shipped.threshold
+    assert np.allclose(rebuilt.weights, shipped.weights, atol=1e-3)
+    assert abs(rebuilt.bias - shipped.bias) <= 1e-3
+
+
 @pytest.mark.parametrize(("dataset", "floor"), [("airline", 0.91), ("pros_cons", 0.89)])
 def test_pain_f1_on_heldout_sets_of_other_registers(dataset: str, floor: float) -> None:
     """Support tweets and pros/cons lines: 0.933 and 0.909 in bench/README.md."""
