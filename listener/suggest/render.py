@@ -34,25 +34,17 @@ def render_yaml(s: Suggestions) -> str:
     if not (s.add or s.stale or s.new):
         lines.append("# No proposals: every recurring wording is covered, every phrase matched.")
         return "\n".join(lines) + "\n"
-    lines.append("personas:")
-    # persona → kind → attribute → lines under its `phrases:`
+    # persona → kind → attribute → lines under its `phrases:` (only attributes with additions:
+    # a `phrases:` key with nothing but comments under it would read as null and, pasted, wipe
+    # the attribute's phrases)
     tree: dict[str, dict[str, dict[str, list[str]]]] = {}
-
-    def body(persona: str, kind: str, attribute: str) -> list[str]:
-        return tree.setdefault(persona, {}).setdefault(kind, {}).setdefault(attribute, [])
-
     for p in s.add:
-        out = body(p.persona, p.kind, p.attribute)
-        out.append(
+        under = tree.setdefault(p.persona, {}).setdefault(p.kind, {}).setdefault(p.attribute, [])
+        under.append(
             f"          # add: {p.adds} statements not yet evidence would match "
             f'({_comment(p.why)}), e.g. "{_comment(p.quotes[0])}"'
         )
-        out.append(f"          - {_scalar(p.phrase)}")
-    for w in s.stale:
-        body(w.persona, w.kind, w.attribute).append(
-            f"          # never matched in {_weeks(s.weeks)} ({w.field}): "
-            f'"{_comment(w.wording)}": reword or remove it'
-        )
+        under.append(f"          - {_scalar(p.phrase)}")
     new_by_persona: dict[str, dict[str, list[str]]] = {}
     for n in s.new:
         new_by_persona.setdefault(n.persona, {}).setdefault(n.kind, []).extend(
@@ -64,6 +56,8 @@ def render_yaml(s: Suggestions) -> str:
                 f"        phrases: [{_scalar(n.phrase)}]",
             ]
         )
+    if tree or new_by_persona:
+        lines.append("personas:")
     for persona in dict.fromkeys([*tree, *new_by_persona]):
         lines.append(f"  - id: {persona}")
         for kind in ("pain", "aspiration"):
@@ -77,6 +71,15 @@ def render_yaml(s: Suggestions) -> str:
                 lines.append("        phrases:")
                 lines.extend(under)
             lines.extend(new)
+    if s.stale:
+        lines.append(
+            f"# Never matched in {_weeks(s.weeks)}: reword or remove these in the personas file"
+        )
+        lines.append("# (nothing to paste: removing a wording is an edit of the file itself).")
+        lines.extend(
+            f'#   {w.persona} / {w.kind} {w.attribute} ({w.field}): "{_comment(w.wording)}"'
+            for w in s.stale
+        )
     return "\n".join(lines) + "\n"
 
 

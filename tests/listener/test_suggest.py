@@ -7,6 +7,7 @@ the personas file, adds evidence after `listener rescore`.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -142,8 +143,25 @@ def test_the_yaml_patch_parses_and_the_json_carries_the_same(proposals: object) 
         "label": "Bank feed break",
         "phrases": ["bank feed break"],
     }
-    assert "never matched in 4 weeks" in text and "Nothing here is applied" in text
+    assert "Never matched in 4 weeks" in text and "Nothing here is applied" in text
+    assert '#   owner / aspiration reminders (phrases): "auto reminder"' in text
     assert '"phrase": "clients ignore my reminder"' in render_json(proposals)  # type: ignore[arg-type]
+
+
+def test_pasting_the_patch_never_empties_an_attributes_phrases(proposals: object) -> None:
+    """ "reminders" has only a wording that never matched: the patch must not give it a
+    `phrases:` key with nothing under it (YAML null), nor a kind or persona key with nothing
+    under it."""
+    patch = yaml.safe_load(render_yaml(proposals))  # type: ignore[arg-type]
+    for persona in patch["personas"]:
+        for kind in ("pains", "aspirations"):
+            if kind in persona:
+                assert persona[kind], (persona["id"], kind)
+                for attribute in persona[kind]:
+                    assert attribute["phrases"], attribute
+                    assert attribute["id"] != "reminders"
+    only_stale = replace(proposals, add=[], new=[])  # type: ignore[type-var]
+    assert yaml.safe_load(render_yaml(only_stale)) is None  # comments only: nothing to paste
 
 
 def _evidence(store: Store, attribute: str) -> int:
