@@ -4,7 +4,9 @@ The key hashes the finding's kind, cell and week (an alert starts an episode, so
 the episode's), so evaluating a week again, after a restart or in a second process, finds the
 same keys and stores nothing twice. Weeks missed while the daemon was down are evaluated when it
 comes back (up to MAX_CATCH_UP of them); a fresh install starts with the last complete week
-rather than alerting on all history at once.
+rather than alerting on all history at once. Only complete weeks are evaluated, and a week with
+no voices at all is not recorded as evaluated: its data may still come (a source catching up,
+an import), and it is judged when it does.
 """
 
 from __future__ import annotations
@@ -48,11 +50,17 @@ def last_complete_week(now: datetime, config: Config) -> str:
     return shift(iso_week(now, config.tz), -1)
 
 
+def is_complete(week: str, now: datetime, config: Config) -> bool:
+    """Whether ``week`` has ended (in the configured timezone): only then is it evaluated."""
+    return week <= last_complete_week(now, config)
+
+
 def due_weeks(store: Store, config: Config, now: datetime) -> list[str]:
     """Complete weeks not yet evaluated, oldest first."""
     last = last_complete_week(now, config)
-    with store.session() as session:
-        newest = session.scalar(select(func.max(DriftRunRow.week)))
+    with store.session() as session:  # (a run of a later week, recorded by an older release
+        # before weeks had to be complete, must not hold back the weeks before it)
+        newest = session.scalar(select(func.max(DriftRunRow.week)).where(DriftRunRow.week <= last))
     if newest is None:
         return [last]
     weeks: list[str] = []
@@ -123,7 +131,10 @@ def cell_quotes(
 
 
 def evaluate_week(store: Store, config: Config, week: str, now: datetime) -> list[AlertRow]:
-    """Analyse ``week``, store its new alerts, mark it evaluated; return the week's alerts."""
+    """Analyse ``week`` (a complete one), store its new alerts, mark it evaluated unless it had
+    no data at all; return the week's alerts."""
+    if not is_complete(week, now, config):
+        raise ValueError(f"{week} is not complete yet: it cannot be evaluated")
     with store.exclusive("evaluate"):  # two processes at once: one evaluates, then the other
         return _evaluate_week(store, config, week, now)
 
@@ -131,6 +142,8 @@ def evaluate_week(store: Store, config: Config, week: str, now: datetime) -> lis
 def _evaluate_week(store: Store, config: Config, week: str, now: datetime) -> list[AlertRow]:
     with store.session() as session:
         analysis = analyse(session, config.personas, config.service.drift, week)
+        if analysis.persona.no_data:  # nothing to judge yet, and nothing recorded as judged
+            return _stored_alerts(session, week)
         evaluated = Evaluated(session, config, analysis)
         known = set(
             session.scalars(
@@ -152,9 +165,18 @@ def _evaluate_week(store: Store, config: Config, week: str, now: datetime) -> li
             session.add(DriftRunRow(week=week, evaluated_at=now, alerts=len(rows)))
         else:
             run.evaluated_at, run.alerts = now, len(rows)
-        return list(
-            session.scalars(select(AlertRow).where(AlertRow.week == week).order_by(AlertRow.id))
-        )
+        return _stored_alerts(session, week)
+
+
+def _stored_alerts(session: Session, week: str) -> list[AlertRow]:
+    return list(
+        session.scalars(select(AlertRow).where(AlertRow.week == week).order_by(AlertRow.id))
+    )
+
+
+def was_evaluated(store: Store, week: str) -> bool:
+    with store.session() as session:
+        return session.get(DriftRunRow, week) is not None
 
 
 def _row(f: Finding, evaluated: Evaluated, now: datetime) -> AlertRow:

@@ -36,7 +36,7 @@ def alerts(
     resend: str | None,
 ) -> None:
     """The alerts of a week (evaluating it first if nobody has), and whether each was delivered."""
-    from listener.alerts.record import last_complete_week
+    from listener.alerts.record import is_complete, last_complete_week, was_evaluated
     from listener.alerts.send import alert_json, delivered_to
     from listener.digest.send import ensure_evaluated
     from listener.store.models import AlertRow
@@ -45,7 +45,14 @@ def alerts(
         week = parse_week(week)
         config = load(ctx, config_path)
         now = datetime.now(UTC)
-        week = week or last_complete_week(now, config)
+        last = last_complete_week(now, config)
+        week = week or last
+        if not is_complete(week, now, config):
+            raise UsageError(
+                f"{week} is not over yet: its alerts are evaluated once it is complete "
+                f"(the last complete week is {last})",
+                hint=f"ask for {last} or earlier; `listener report` shows the counts so far",
+            )
         service = make_service(config)
         service.upgrade()
         if resend is not None:
@@ -64,11 +71,19 @@ def alerts(
             click.echo(json.dumps(data, indent=2, ensure_ascii=False))
             return
         if not rows:
-            click.echo(f"{week}: no alerts (nothing moved beyond week-to-week variation)")
+            if not was_evaluated(service.store, week):
+                click.echo(
+                    f"{week}: no data (no statements stored for that week); it is evaluated "
+                    "when some arrive"
+                )
+            else:
+                click.echo(f"{week}: no alerts (nothing moved beyond week-to-week variation)")
             return
         click.echo(f"{week}: {len(rows)} alert{'s' if len(rows) != 1 else ''}")
+        channels = bool(config.service.alerts.email or config.service.alerts.webhooks)
         for row in rows:
-            sinks = ", ".join(delivered[row.key]) or "not delivered"
+            undelivered = "not delivered" if channels else "no alert channel configured"
+            sinks = ", ".join(delivered[row.key]) or undelivered
             click.echo(f"- [{row.kind}] {row.summary}  ({sinks})")
 
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from listener.alerts.record import evaluate_week
+from listener.alerts.record import evaluate_week, is_complete, was_evaluated
 from listener.config import Config
 from listener.delivery.claims import Claim
 from listener.delivery.deliver import Outcome, deliver
@@ -28,7 +28,7 @@ from listener.digest.build import Digest, build_digest
 from listener.digest.render import render_html, render_text
 from listener.durations import parse_weekly_schedule
 from listener.store.db import Store
-from listener.store.models import DeliveryRow, DriftRunRow
+from listener.store.models import DeliveryRow
 from listener.weeks import iso_week, shift, week_start
 
 CHANNEL = "digest"
@@ -83,10 +83,9 @@ def describe(result: DigestResult) -> str:
 
 
 def ensure_evaluated(store: Store, config: Config, week: str, now: datetime) -> None:
-    """The digest lists the week's alerts: evaluate the week first if nobody has."""
-    with store.session() as session:
-        done = session.get(DriftRunRow, week) is not None
-    if not done:
+    """The digest lists the week's alerts: evaluate the week first if nobody has (a week not
+    over yet is shown as it stands, and evaluated once it is complete)."""
+    if is_complete(week, now, config) and not was_evaluated(store, week):
         evaluate_week(store, config, week, now)
 
 

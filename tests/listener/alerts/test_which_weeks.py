@@ -1,0 +1,83 @@
+"""Which weeks get evaluated: complete ones only, and a week without data not for good.
+
+Found by a newcomer's trial: `listener alerts --week` of the current or a future week recorded
+it as evaluated (and the daemon then took every week before it as done), and a week asked for
+before its data was imported stayed "nothing moved" after the import.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from listener.alerts.record import due_weeks, last_complete_week
+from listener.cli import main
+from listener.config import load_config
+from listener.store.db import Store
+from listener.store.models import DriftRunRow
+from listener.weeks import shift
+from tests.listener.helpers import copy_example
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["--log-level", "warning", *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _runs(config_path: Path) -> list[str]:
+    store = Store(load_config(config_path).database_url)
+    try:
+        with store.session() as session:
+            return list(session.scalars(select(DriftRunRow.week).order_by(DriftRunRow.week)))
+    finally:
+        store.dispose()
+
+
+def test_a_week_not_over_yet_is_refused_and_not_recorded(tmp_path: Path) -> None:
+    config_path = copy_example(tmp_path)
+    config = load_config(config_path)
+    last = last_complete_week(datetime.now(UTC), config)
+    for week in (shift(last, 1), "2099-W10"):  # the current week, and one far ahead
+        code, _, err = _cli("alerts", "-c", str(config_path), "--week", week)
+        assert code == 2, err
+        assert f"{week} is not over yet" in err and last in err
+    code, _, err = _cli("digest", "-c", str(config_path), "--week", "2099-W10", "--preview",
+                        str(tmp_path / "preview"))  # fmt: skip
+    assert code == 0, err  # a preview of a week not over shows it as it stands...
+    assert _runs(config_path) == []  # ...and none of it counts as an evaluated week
+
+
+def test_a_week_asked_for_before_its_data_came_is_judged_when_it_comes(tmp_path: Path) -> None:
+    config_path = copy_example(tmp_path)
+    code, out, err = _cli("alerts", "-c", str(config_path), "--week", "2026-W47")
+    assert code == 0, err
+    assert "2026-W47: no data" in out  # not "nothing moved": nothing was there to move
+    assert _runs(config_path) == []
+
+    code, out, err = _cli("run", "--once", "-c", str(config_path), "--as-of", "2026-11-23T12:00")
+    assert code == 0, err
+    assert "alerts: 1 for 2026-W47" in out
+    code, out, err = _cli("alerts", "-c", str(config_path), "--week", "2026-W47")
+    assert code == 0, err
+    assert "2026-W47: 1 alert" in out and "[rising]" in out
+    assert "(no alert channel configured)" in out  # the example names no alert sinks
+    assert _runs(config_path) == ["2026-W47"]
+
+
+def test_a_later_week_recorded_by_an_older_release_holds_no_week_back(tmp_path: Path) -> None:
+    config = load_config(copy_example(tmp_path))
+    store = Store(config.database_url)
+    try:
+        store.upgrade()
+        now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        with store.session() as session:
+            session.add(DriftRunRow(week="2026-W45", evaluated_at=now, alerts=0))
+            session.add(DriftRunRow(week="2099-W10", evaluated_at=now, alerts=0))
+        assert due_weeks(store, config, now) == ["2026-W46", "2026-W47"]
+        with store.session() as session:
+            assert session.scalar(select(func.count()).select_from(DriftRunRow)) == 2
+    finally:
+        store.dispose()
