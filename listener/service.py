@@ -76,11 +76,13 @@ class Service:
 
     def upgrade(self) -> None:
         """Migrate the schema, then check the author key against the database (converting
-        data stored before masking, once)."""
+        data stored before masking, once). A missing key is refused before the migration: a
+        run that cannot go on must leave the database as it found it."""
+        pseudonyms = self.pseudonyms
         before, after = self.store.upgrade()
         if before != after:
             log.info("database upgraded", before=before, after=after)
-        privacy_state.ensure(self.store, self.pseudonyms)
+        privacy_state.ensure(self.store, pseudonyms)
 
     def fetch(
         self, name: str, stop: threading.Event | None = None, lease: Lease | None = None

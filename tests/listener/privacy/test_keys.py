@@ -82,3 +82,26 @@ def test_the_database_refuses_another_key(store: Store) -> None:
     state.ensure(store, Pseudonymiser(b"a" * 32))  # the same key again: fine
     with pytest.raises(ConfigError, match="not the one this database"):
         state.ensure(store, Pseudonymiser(b"b" * 32))
+
+
+def test_a_missing_key_is_refused_before_the_schema_is_touched(
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run refused for its missing key must leave the database as it found it (it used to
+    migrate an empty database first, then refuse)."""
+    from sqlalchemy import create_engine, inspect
+
+    from listener.service import Service
+
+    monkeypatch.delenv("LISTENER_AUTHOR_KEY", raising=False)
+    service = Service(load_config(write_config(tmp_path, postgres_url)))
+    try:
+        with pytest.raises(ConfigError, match="LISTENER_AUTHOR_KEY is not set"):
+            service.upgrade()
+    finally:
+        service.store.dispose()
+    engine = create_engine(postgres_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()
