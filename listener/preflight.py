@@ -43,6 +43,23 @@ def check_writable(config: Config) -> None:
         )
 
 
+def folder_problems(config: Config) -> list[str]:
+    """What ``check_writable`` would find, judged without creating or writing anything (for
+    `listener check`): a state folder whose nearest existing ancestor is not a writable folder."""
+    problems = []
+    for key, folder in state_folders(config):
+        existing = folder
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir():
+            problems.append(
+                f"{config.path}: {key}: {folder} cannot be created: {existing} is a file"
+            )
+        elif not os.access(existing, os.W_OK | os.X_OK):
+            problems.append(f"{config.path}: {key}: {folder} is not writable ({existing})")
+    return problems
+
+
 def _write_problem(folder: Path) -> str | None:
     probe = folder / f".listener-write-check-{os.getpid()}"
     try:

@@ -20,12 +20,17 @@ if TYPE_CHECKING:
 @click.pass_context
 def check(ctx: click.Context, config_path: Path | None, no_connect: bool) -> None:
     """Validate the config and personas (and that sources answer); exit 2 listing every problem."""
+    from listener.preflight import folder_problems
+
     with errors_to_exit():
         config = load(ctx, config_path)
-        problems = [] if no_connect else check_sources(config)
+        problems = folder_problems(config)
+        problems += [] if no_connect else check_sources(config)
         if problems:
             raise ConfigError(
-                problems, hint="fix the sources named above, or run with --no-connect"
+                problems,
+                hint="fix what is named above (for sources only, run with --no-connect to skip "
+                "contacting them)",
             )
         echo(
             f"ok: {config.path}: {len(config.sources)} sources, {len(config.personas.personas)} "

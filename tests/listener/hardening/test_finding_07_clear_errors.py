@@ -86,6 +86,17 @@ def test_an_sqlite_file_under_a_folder_that_cannot_exist_fails_check(tmp_path: P
     assert "cannot be created" in _refused(config, "run", "--once")
 
 
+def test_an_outbox_under_a_file_fails_check_as_it_fails_the_run(tmp_path: Path) -> None:
+    """`check` said ok for an outbox that `run` then refused (a newcomer's trial)."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("a file where a folder should be\n")
+    config = _config(tmp_path, f"sources: []\ndigest: {{outbox: {blocker}/outbox}}\n")
+    stderr = _refused(config, "check", "--no-connect")
+    assert f"digest.outbox: {blocker}/outbox cannot be created: {blocker} is a file" in stderr
+    assert not (blocker.parent / "data").exists()  # check judged, and created nothing
+    assert "digest.outbox" in _refused(config, "run", "--once")
+
+
 def test_an_sqlite_file_under_a_missing_folder_is_created(tmp_path: Path) -> None:
     config = _config(tmp_path, f"sources: []\ndatabase: sqlite:///{tmp_path}/new/dir/l.db\n")
     result = run_cli("run", "--once", "-c", str(config), timeout=120)
