@@ -11,6 +11,7 @@ import click
 
 from listener.cli.common import config_option, errors_to_exit, load, make_service
 from listener.cli.table import format_table
+from listener.errors import UsageError
 from listener.weeks import iso_week, weeks_ending
 
 if TYPE_CHECKING:
@@ -57,6 +58,13 @@ def collect_report(service: Service, weeks: int, segment_tag: str | None) -> dic
                     )
         else:
             by_segment = reports.weekly_segment_counts(session, week_list)
+            known = {tag for (_, _, key) in by_segment for tag in json.loads(key)}
+            if by_segment and segment_tag not in known:
+                raise UsageError(
+                    f"no evidence of the last {weeks} weeks carries the segment tag "
+                    f"{segment_tag!r}",
+                    hint="tags seen: " + (", ".join(sorted(known)) or "none (no segment data)"),
+                )
             merged: dict[tuple[str, str, str], dict[str, int]] = {}
             for (persona_id, attribute_id, segment_key), per_week in by_segment.items():
                 value = json.loads(segment_key).get(segment_tag, "(none)")

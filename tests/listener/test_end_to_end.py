@@ -83,6 +83,11 @@ def test_report_table_lists_attributes_by_week(example: Path) -> None:
         "report", "-c", str(example), "--weeks", "60", "--by-segment", "company_size"
     )
     assert "COMPANY_SIZE" in by_size.splitlines()[0]
+    code, _, err = _run(
+        "report", "-c", str(example), "--weeks", "60", "--by-segment", "company-size"
+    )  # a mistyped tag used to list every row under "(none)"
+    assert code == 2
+    assert "'company-size'" in err and "company_size" in err.split("tags seen:")[1]
 
 
 def test_a_failing_source_does_not_stop_the_others(example: Path) -> None:
