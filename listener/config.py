@@ -256,7 +256,7 @@ def load_config(path: Path | None = None) -> Config:
     try:
         service = ServiceConfig.model_validate(raw)
     except ValidationError as exc:
-        problems += format_validation_error(exc, where)
+        problems += format_validation_error(exc, where, model=ServiceConfig)
         service = None
     sources = validate_sources(raw.get("sources") or [], where, problems)
     personas = None

@@ -6,9 +6,11 @@ so a change to personas is visible in history and ``listener rescore`` knows wha
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
-from collections.abc import Iterator
+import typing
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pydantic import (
@@ -126,9 +128,16 @@ class PersonaSet(_Strict):
         raise KeyError(persona_id)
 
 
-def format_validation_error(error: ValidationError, where: str, prefix: str = "") -> list[str]:
+def format_validation_error(
+    error: ValidationError,
+    where: str,
+    prefix: str = "",
+    model: type[BaseModel] | None = None,
+    also: Iterable[str] = (),
+) -> list[str]:
     """Turn pydantic's errors into lines naming the file, the key path and the bad value (not
-    for keys that hold credentials: a database URL, a webhook URL, a password)."""
+    for keys that hold credentials: a database URL, a webhook URL, a password). An unknown key
+    of ``model`` (whose siblings may include ``also``) gets the closest known key suggested."""
     lines = []
     for err in error.errors():
         path = prefix + _key_path(err["loc"])
@@ -136,8 +145,46 @@ def format_validation_error(error: ValidationError, where: str, prefix: str = ""
         hidden = isinstance(value, dict | list) or value is None or _holds_credentials(path)
         shown = "" if hidden else f" (got {value!r})"
         message = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            known = _keys_at(model, err["loc"][:-1]) if model is not None else None
+            if known is not None:
+                known |= set(also) if len(err["loc"]) == 1 else set()
+                close = difflib.get_close_matches(str(err["loc"][-1]), sorted(known), n=1)
+                hint = (
+                    f"did you mean {close[0]!r}?" if close else f"known: {', '.join(sorted(known))}"
+                )
+                message = f"unknown key ({hint})"
+            else:
+                message = "unknown key"
         lines.append(f"{where}: {path or '<top>'}: {message}{shown}")
     return lines
+
+
+def _keys_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> set[str] | None:
+    """The keys a mapping at ``loc`` inside ``model`` may have (None where it cannot tell)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(str(part)) if current else None
+        if field is None and current is not None:
+            field = next((f for f in current.model_fields.values() if f.alias == part), None)
+        current = _model_in(field.annotation) if field is not None else None
+        if current is None:
+            return None
+    assert current is not None
+    return {f.alias or name for name, f in current.model_fields.items()}
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """The model inside an annotation such as ``X``, ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
 
 
 def _holds_credentials(path: str) -> bool:
@@ -163,4 +210,4 @@ def load_personas(path: Path) -> PersonaSet:
     try:
         return PersonaSet.model_validate(data or {})
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, str(path))) from exc
+        raise ConfigError(format_validation_error(exc, str(path), model=PersonaSet)) from exc

@@ -88,7 +88,7 @@ def validate_sources(raw_sources: Any, where: str, problems: list[str]) -> list[
         try:
             spec = SourceSpec.model_validate(common)
         except ValidationError as exc:
-            problems += format_validation_error(exc, where, prefix + ".")
+            problems += format_validation_error(exc, where, prefix + ".", SourceSpec)
         kind = raw.get("type")
         config_cls = CONFIGS.get(kind) if isinstance(kind, str) else None
         if isinstance(kind, str) and config_cls is None:
@@ -113,7 +113,9 @@ def validate_sources(raw_sources: Any, where: str, problems: list[str]) -> list[
         try:
             connector_config = config_cls.model_validate(own)
         except ValidationError as exc:
-            problems += format_validation_error(exc, where, prefix + ".")
+            problems += format_validation_error(
+                exc, where, prefix + ".", config_cls, also=SourceSpec.model_fields
+            )
             continue
         if spec is not None:
             sources.append(Source(spec=spec, connector=connector_config))

@@ -9,6 +9,7 @@ import pytest
 from listener.config import load_config
 from listener.durations import parse_duration
 from listener.errors import ConfigError
+from listener.personas import load_personas
 from tests.listener.helpers import EXAMPLE_CONFIG, copy_example
 
 
@@ -48,6 +49,37 @@ def test_unknown_keys_are_rejected_with_their_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(path)
     assert any("sources[1].text_column" in p for p in raised.value.problems)
+
+
+def test_a_mistyped_key_gets_the_closest_known_key_suggested(tmp_path: Path) -> None:
+    path = copy_example(
+        tmp_path,
+        {
+            "timezone: Europe/Berlin": "timezon: Europe/Berlin",  # top level
+            '  schedule: "mon 08:00"': '  shedule: "mon 08:00"',  # nested
+            "    every: 30m": "    evry: 30m",  # a source's common key
+            "text_columns:": "text_column: [x]\n    text_columns:",  # a connector's own key
+        },
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    text = "\n".join(raised.value.problems)
+    assert "timezon: unknown key (did you mean 'timezone'?)" in text
+    assert "digest.shedule: unknown key (did you mean 'schedule'?)" in text
+    assert "sources[0].evry: unknown key (did you mean 'every'?)" in text
+    assert "sources[1].text_column: unknown key (did you mean 'text_columns'?)" in text
+
+
+def test_a_mistyped_key_in_the_personas_file_gets_a_suggestion(tmp_path: Path) -> None:
+    personas = tmp_path / "personas.yaml"
+    personas.write_text(
+        "personas:\n  - id: owner\n    name: Owner\n    pains:\n"
+        "      - {id: late, label: Late payments, phrase: [late payment]}\n"
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_personas(personas)
+    text = "\n".join(raised.value.problems)
+    assert "personas[0].pains[0].phrase: unknown key (did you mean 'phrases'?)" in text
 
 
 def test_env_references_are_expanded_and_missing_ones_named(
