@@ -8,7 +8,7 @@ warnings, not demand); the sources' health. A week without data says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -132,8 +132,13 @@ def build_digest(session: Session, config: Config, week: str, since: str | None 
     by_cell: dict[CellKey, list[Finding]] = {}
     for f in result.findings:
         by_cell.setdefault(f.cell, []).append(f)
+    # A week without any data says so once, at the top; every line repeating that its figures
+    # are incomplete would bury it.
+    cells = result.cells
+    if result.no_data:
+        cells = {cell: replace(w, degraded_sources=()) for cell, w in cells.items()}
     views = [
-        _persona_view(persona.id, config, result.cells, by_cell, evaluated, labels)
+        _persona_view(persona.id, config, cells, by_cell, evaluated, labels)
         for persona in config.personas.personas
     ]
     themes = [

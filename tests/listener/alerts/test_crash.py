@@ -112,3 +112,4 @@ def test_a_digest_week_missed_while_down_is_sent_once(tmp_path: Path) -> None:
     ]
     week48 = (outbox / "digest-2026-W48.html").read_text(encoding="utf-8")
     assert "No data this week" in week48  # the example data ends in W47: said, not "fading"
+    assert "figures incomplete" not in week48  # said once at the top, not on every line
