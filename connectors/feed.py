@@ -56,23 +56,42 @@ class FeedConnector(HttpConnector[FeedConfig]):
     # -- public contract ----------------------------------------------------------------------
 
     def check(self) -> None:
-        """Every file exists and every URL answers with something feedparser calls a feed."""
+        """Every file exists and every URL answers with a feed; one error names every bad one."""
+        problems: list[ConnectorError] = []
         with self._client(max_retries=1) as http:
             for url in self.config.urls:
-                if is_remote(url):
-                    response = http.get(url)
-                    body, headers = response.body, dict(response.headers)
-                    where = safe_url(response.url)
-                else:
-                    body = self._read_file(url)
-                    headers, where = {}, str(self.context.resolve(url))
-                parsed = parse_feed(body, headers, where)
-                if not _looks_like_feed(parsed, body):
-                    raise ConnectorError(
-                        f"source {self.context.source_name!r}: {where} is not an RSS or Atom feed",
-                        hint="point urls at the feed itself (often /feed, /rss or /atom.xml), "
-                        "not at the web page",
-                    )
+                try:
+                    self._check_one(http, url)
+                except ConnectorError as exc:
+                    problems.append(exc)
+        if len(problems) == 1:
+            only = problems[0]
+            raise ConnectorError(
+                f"source {self.context.source_name!r}: {only.message}", hint=only.hint
+            )
+        if problems:
+            raise ConnectorError(
+                f"source {self.context.source_name!r}: {len(problems)} of "
+                f"{len(self.config.urls)} feeds cannot be read: "
+                + "; ".join(str(exc) for exc in problems),
+                hint="fix or remove each feed named above",
+            )
+
+    def _check_one(self, http: HttpClient, url: str) -> None:
+        if is_remote(url):
+            response = http.get(url)
+            body, headers = response.body, dict(response.headers)
+            where = safe_url(response.url)
+        else:
+            body = self._read_file(url)
+            headers, where = {}, str(self.context.resolve(url))
+        parsed = parse_feed(body, headers, where)
+        if not _looks_like_feed(parsed, body):
+            raise ConnectorError(
+                f"{where} is not an RSS or Atom feed",
+                hint="point urls at the feed itself (often /feed, /rss or /atom.xml), "
+                "not at the web page",
+            )
 
     def fetch(self, cursor: Cursor | None) -> Iterator[Batch]:
         """One Batch per feed that has news; failures are collected and raised at the end."""

@@ -487,6 +487,21 @@ def test_check_reports_missing_file_and_non_feed(
         make([server.url("/missing")], http).check()
 
 
+def test_check_names_every_bad_feed_at_once(
+    server: LoopbackServer, http: HttpClient, tmp_path: Path
+) -> None:
+    server.route("/f", Reply(body=RSS))
+    server.route("/page", Reply(body="<html><body>hello</body></html>"))
+    urls = [server.url("/page"), server.url("/f"), "nope.xml"]
+    with pytest.raises(ConnectorError) as info:
+        make(urls, http, base_dir=tmp_path).check()
+    message = str(info.value)
+    assert "2 of 3 feeds" in message
+    assert "/page is not an RSS or Atom feed" in message and "nope.xml" in message
+    assert "/f " not in message and not message.endswith("/f")
+    assert len(server.requests_for("/f")) == 1  # the good feed after the bad one was asked
+
+
 @pytest.mark.parametrize(
     "urls",
     [[], [""], ["ftp://example.com/feed"], ["file:///etc/passwd"], ["a.xml", "a.xml"]],
