@@ -42,6 +42,7 @@ def digest(
     force: bool,
 ) -> None:
     """Write or send the weekly digest if it is due and not yet done (or --preview it)."""
+    from listener.alerts.record import is_complete, last_complete_week
     from listener.digest.send import describe, due_week, preview, run_digest
 
     with errors_to_exit():
@@ -55,6 +56,14 @@ def digest(
         now = datetime.now(UTC)
         due = due_week(now, config.tz, config.service.digest.schedule)
         week = week or due
+        complete = is_complete(week, now, config)
+        if preview_dir is None and not complete:
+            raise UsageError(
+                f"{week} is not over yet: a digest sent now would stand for the whole week, "
+                f"and the real one would then count as sent (the last complete week is "
+                f"{last_complete_week(now, config)})",
+                hint=f"run `listener digest --week {week} --preview DIR` to see the figures so far",
+            )
         if preview_dir is None and week > due and not (send or force):
             raise UsageError(
                 f"the digest for {week} is not due yet (the latest due is {due})",
@@ -63,6 +72,12 @@ def digest(
         service = make_service(config)
         service.upgrade()
         if preview_dir is not None:
+            if not complete:
+                click.echo(
+                    f"note: {week} is not over yet: the preview shows its figures so far, "
+                    "and nothing is evaluated or sent",
+                    err=True,
+                )
             for path in preview(service.store, config, week, preview_dir, now):
                 click.echo(f"preview: {path}")
             return

@@ -158,11 +158,12 @@ def test_smtp_answers_decide_what_the_claim_becomes(
     assert len(handler.messages) == delivered
 
 
-def test_a_future_week_is_refused_without_send(tmp_path: Path) -> None:
+def test_a_future_week_is_refused_even_with_send(tmp_path: Path) -> None:
     config = copy_example(tmp_path)
-    code, _, err = _cli("digest", "-c", str(config), "--week", "2099-W01")
-    assert code == 2
-    assert "not due yet" in err and "--send" in err and "--preview" in err
+    for extra in ([], ["--send"]):
+        code, _, err = _cli("digest", "-c", str(config), "--week", "2099-W01", *extra)
+        assert code == 2
+        assert "2099-W01 is not over yet" in err and "--preview" in err
 
 
 def test_preview_renders_without_claiming_and_send_sends_once(tmp_path: Path) -> None:

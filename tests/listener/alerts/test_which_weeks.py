@@ -46,8 +46,20 @@ def test_a_week_not_over_yet_is_refused_and_not_recorded(tmp_path: Path) -> None
         assert f"{week} is not over yet" in err and last in err
     code, _, err = _cli("digest", "-c", str(config_path), "--week", "2099-W10", "--preview",
                         str(tmp_path / "preview"))  # fmt: skip
-    assert code == 0, err  # a preview of a week not over shows it as it stands...
+    assert code == 0, err  # a preview of a week not over shows it as it stands, says so...
+    assert "note: 2099-W10 is not over yet" in err
     assert _runs(config_path) == []  # ...and none of it counts as an evaluated week
+
+
+def test_a_digest_of_a_week_not_over_yet_is_not_sent(tmp_path: Path) -> None:
+    """Sent early, it would be claimed: the real digest of that week would never go out."""
+    config_path = copy_example(tmp_path)
+    current = shift(last_complete_week(datetime.now(UTC), load_config(config_path)), 1)
+    for extra in (["--send"], ["--force"], []):
+        code, _, err = _cli("digest", "-c", str(config_path), "--week", current, *extra)
+        assert code == 2, err
+        assert f"{current} is not over yet" in err and "--preview" in err
+    assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
 
 
 def test_a_week_asked_for_before_its_data_came_is_judged_when_it_comes(tmp_path: Path) -> None:
