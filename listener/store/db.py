@@ -60,9 +60,15 @@ def make_engine(url: str) -> Engine:
             connect_args=_unset(parsed.query, {"connect_timeout": 10}),
         )
     except ModuleNotFoundError as exc:
-        raise ListenerError(
-            f"no driver for {parsed.drivername}: {exc.name} is not installed",
-            hint="for PostgreSQL install the extra: pip install 'listener[postgres]'",
+        if parsed.get_backend_name() == "postgresql":
+            hint = "install the extra: pip install 'listener[postgres]' (psycopg 3), and use a "
+            hint += "postgresql+psycopg:// URL"
+        else:
+            hint = "listener runs on SQLite and PostgreSQL: use sqlite:///PATH or "
+            hint += "postgresql+psycopg://user@host:5432/db"
+        raise ConfigError(
+            [f"database: no driver for {parsed.drivername} ({exc.name} is not installed)"],
+            hint=hint,
         ) from exc
 
 

@@ -77,6 +77,24 @@ def test_a_database_url_with_a_bad_port_fails_check(tmp_path: Path) -> None:
     assert "the port is not a number" in _refused(config, "run", "--once")
 
 
+@pytest.mark.parametrize(
+    ("url", "advice"),
+    [
+        ("mysql://root:pw-xyz@127.0.0.1/x", "listener runs on SQLite and PostgreSQL"),
+        ("postgresql+psycopg2://u:pw-xyz@127.0.0.1/x", "pip install 'listener[postgres]'"),
+    ],
+)
+def test_a_database_whose_driver_is_missing_is_a_config_error(
+    tmp_path: Path, url: str, advice: str
+) -> None:
+    """It exited 1 with advice for PostgreSQL only, whatever the database was."""
+    config = _config(tmp_path, f"sources: []\ndatabase: {url}\n")
+    for command in (("status",), ("run", "--once")):
+        stderr = _refused(config, *command)
+        assert "database: no driver for" in stderr and advice in stderr
+        assert "pw-xyz" not in stderr
+
+
 def test_an_sqlite_file_under_a_folder_that_cannot_exist_fails_check(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where a folder should be\n")
