@@ -136,13 +136,19 @@ def format_validation_error(
     also: Iterable[str] = (),
 ) -> list[str]:
     """Turn pydantic's errors into lines naming the file, the key path and the bad value (not
-    for keys that hold credentials: a database URL, a webhook URL, a password). An unknown key
-    of ``model`` (whose siblings may include ``also``) gets the closest known key suggested."""
+    for keys that hold credentials: a database URL, a webhook URL, a password; never for an
+    unknown key, which may be a misspelt one of those). An unknown key of ``model`` (whose
+    siblings may include ``also``) gets the closest known key suggested."""
     lines = []
     for err in error.errors():
         path = prefix + _key_path(err["loc"])
         value = err.get("input")
-        hidden = isinstance(value, dict | list) or value is None or _holds_credentials(path)
+        hidden = (
+            isinstance(value, dict | list)
+            or value is None
+            or err["type"] == "extra_forbidden"
+            or _holds_credentials(path)
+        )
         shown = "" if hidden else f" (got {value!r})"
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":

@@ -70,6 +70,19 @@ def test_a_mistyped_key_gets_the_closest_known_key_suggested(tmp_path: Path) -> 
     assert "sources[1].text_column: unknown key (did you mean 'text_columns'?)" in text
 
 
+def test_a_misspelt_credential_key_is_suggested_but_its_value_never_shown(tmp_path: Path) -> None:
+    """A misspelt `database:` holds a password, a misspelt webhook `url:` its token."""
+    path = copy_example(
+        tmp_path,
+        {"database: sqlite:///../data/listener.db": "databse: postgresql://u:pw-xyz@db/x"},
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    text = "\n".join(raised.value.problems)
+    assert "databse: unknown key (did you mean 'database'?)" in text
+    assert "pw-xyz" not in text and "(got" not in text
+
+
 def test_a_mistyped_key_in_the_personas_file_gets_a_suggestion(tmp_path: Path) -> None:
     personas = tmp_path / "personas.yaml"
     personas.write_text(
