@@ -74,16 +74,16 @@ def make_service(config: Config) -> Service:
 
 
 def parse_week(value: str | None, option: str = "--week") -> str | None:
-    """Validate an ISO week given on the command line ("2026-W47")."""
+    """Validate an ISO week given on the command line, in its one written form: "2026-W7"
+    becomes "2026-W07", since weeks are compared and stored as text."""
     if value is None:
         return None
-    from listener.weeks import week_start
+    from listener.weeks import shift
 
     try:
-        week_start(value)
+        return shift(value.strip(), 0)
     except ValueError as exc:
         raise UsageError(f"{option} {value!r} is not an ISO week", hint="e.g. 2026-W47") from exc
-    return value
 
 
 def process_with_progress(service: Service) -> ProcessCounts:

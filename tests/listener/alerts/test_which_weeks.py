@@ -13,7 +13,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from listener.alerts.record import due_weeks, last_complete_week
+from listener.alerts.record import due_weeks, is_complete, last_complete_week
 from listener.cli import main
 from listener.config import load_config
 from listener.store.db import Store
@@ -60,6 +60,22 @@ def test_a_digest_of_a_week_not_over_yet_is_not_sent(tmp_path: Path) -> None:
         assert code == 2, err
         assert f"{current} is not over yet" in err and "--preview" in err
     assert not (tmp_path / "outbox").exists() or not any((tmp_path / "outbox").iterdir())
+
+
+def test_a_week_written_without_its_leading_zero_is_that_week(tmp_path: Path) -> None:
+    """Weeks are compared as text: "2026-W7" sorted after "2026-W48" and was not over yet."""
+    config_path = copy_example(tmp_path)
+    code, out, err = _cli("alerts", "-c", str(config_path), "--week", "2026-W7")
+    assert code == 0, err
+    assert "2026-W07" in out and "2026-W7:" not in out
+
+
+def test_a_week_is_complete_when_it_has_ended_in_the_configured_zone(tmp_path: Path) -> None:
+    config = load_config(copy_example(tmp_path))  # Europe/Berlin
+    sunday_late_utc = datetime(2026, 11, 29, 23, 30, tzinfo=UTC)  # Monday 00:30 in Berlin
+    assert is_complete("2026-W48", sunday_late_utc, config)
+    assert not is_complete("2026-W48", datetime(2026, 11, 29, 22, 30, tzinfo=UTC), config)
+    assert not is_complete("2026-W49", sunday_late_utc, config)
 
 
 def test_a_week_asked_for_before_its_data_came_is_judged_when_it_comes(tmp_path: Path) -> None:
