@@ -8,6 +8,7 @@ passes ``check`` must not crash ``run``.
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ def resolve_database_url(service: ServiceConfig, base_dir: Path) -> str:
     url = service.database
     if not url:
         return f"sqlite:///{resolve(service.data_dir) / 'listener.db'}"
+    url = with_driver(url)
     prefix = "sqlite:///"
     if url.startswith(prefix) and url != "sqlite:///:memory:":
         path = url[len(prefix) :]
@@ -33,14 +35,25 @@ def resolve_database_url(service: ServiceConfig, base_dir: Path) -> str:
     return url
 
 
+POSTGRES_DRIVER = "psycopg"
+"""The one PostgreSQL driver listener is tested with (psycopg 3, the `postgres` extra)."""
+
+
+def with_driver(url: str) -> str:
+    """A plain postgresql:// URL names our driver: SQLAlchemy's default would be psycopg2."""
+    plain = "postgresql://"
+    return f"postgresql+{POSTGRES_DRIVER}://{url[len(plain) :]}" if url.startswith(plain) else url
+
+
 def database_url_problem(url: str, raising: bool = False) -> str | None:
-    """What is wrong with a database URL, or None (``raising``: as a ValueError)."""
+    """What is wrong with a database URL, or None (``raising``: as a ValueError). The checks
+    a run would fail on later, a missing driver among them, are made here, so `check` finds them."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
     problem: str | None = None
     try:
-        parsed = make_url(url)
+        parsed = make_url(with_driver(url))
         parsed.get_dialect()
     except ArgumentError:
         problem = "not a database URL; use e.g. sqlite:///data/listener.db or "
@@ -50,10 +63,28 @@ def database_url_problem(url: str, raising: bool = False) -> str | None:
     except ValueError:
         problem = "the port is not a number; write host:5432 (the port after the last ':')"
     else:
-        problem = _sqlite_folder_problem(parsed.database) if parsed.drivername == "sqlite" else None
+        problem = _backend_problem(parsed.get_backend_name(), parsed.get_driver_name())
+        if problem is None and parsed.drivername == "sqlite":
+            problem = _sqlite_folder_problem(parsed.database)
     if problem is not None and raising:
         raise ValueError(problem)
     return problem
+
+
+def _backend_problem(backend: str, driver: str) -> str | None:
+    if backend not in ("sqlite", "postgresql"):
+        return (
+            f"listener runs on SQLite and PostgreSQL, not {backend}; use sqlite:///PATH or "
+            f"postgresql+{POSTGRES_DRIVER}://user@host:5432/listener"
+        )
+    if backend == "postgresql" and driver != POSTGRES_DRIVER:
+        return (
+            f"the {driver} driver is not supported; write postgresql+{POSTGRES_DRIVER}:// "
+            "(psycopg 3: pip install 'listener[postgres]')"
+        )
+    if backend == "postgresql" and find_spec(POSTGRES_DRIVER) is None:
+        return f"{POSTGRES_DRIVER} is not installed; pip install 'listener[postgres]'"
+    return None
 
 
 def _sqlite_folder_problem(database: str | None) -> str | None:

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from listener.dburl import database_url_problem
+from listener.dburl import database_url_problem, with_driver
 from listener.errors import ConfigError, ListenerError
 
 if TYPE_CHECKING:
@@ -29,14 +29,14 @@ _MEMORY_LOCKS: dict[str, threading.Lock] = {}
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL; SQLite gets WAL, foreign keys and a busy timeout.
+    """An engine for a SQLite or PostgreSQL URL; SQLite gets WAL, foreign keys and a busy timeout.
 
     Statement parameters (customer text) are kept out of every database error's message.
     """
     problem = database_url_problem(url)
     if problem is not None:
         raise ConfigError([f"database: {problem}"], hint="fix `database:` in the config")
-    parsed = make_url(url)
+    parsed = make_url(with_driver(url))
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
@@ -59,16 +59,10 @@ def make_engine(url: str) -> Engine:
             hide_parameters=True,
             connect_args=_unset(parsed.query, {"connect_timeout": 10}),
         )
-    except ModuleNotFoundError as exc:
-        if parsed.get_backend_name() == "postgresql":
-            hint = "install the extra: pip install 'listener[postgres]' (psycopg 3), and use a "
-            hint += "postgresql+psycopg:// URL"
-        else:
-            hint = "listener runs on SQLite and PostgreSQL: use sqlite:///PATH or "
-            hint += "postgresql+psycopg://user@host:5432/db"
+    except ModuleNotFoundError as exc:  # found by database_url_problem, but not importable
         raise ConfigError(
-            [f"database: no driver for {parsed.drivername} ({exc.name} is not installed)"],
-            hint=hint,
+            [f"database: the {parsed.drivername} driver cannot be imported ({exc.name})"],
+            hint="install the extra: pip install 'listener[postgres]'",
         ) from exc
 
 

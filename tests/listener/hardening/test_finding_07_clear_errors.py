@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from listener.dburl import database_url_problem, with_driver
 from tests.listener.hardening.helpers import PERSONAS, run_cli
 
 SOURCE = "sources:\n  - {name: s, type: feed, every: EVERY, urls: [a.xml]}\n"
@@ -80,19 +81,26 @@ def test_a_database_url_with_a_bad_port_fails_check(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("url", "advice"),
     [
-        ("mysql://root:pw-xyz@127.0.0.1/x", "listener runs on SQLite and PostgreSQL"),
-        ("postgresql+psycopg2://u:pw-xyz@127.0.0.1/x", "pip install 'listener[postgres]'"),
+        ("mysql://root:pw-xyz@127.0.0.1/x", "listener runs on SQLite and PostgreSQL, not mysql"),
+        ("postgresql+psycopg2://u:pw-xyz@127.0.0.1/x", "the psycopg2 driver is not supported"),
     ],
 )
-def test_a_database_whose_driver_is_missing_is_a_config_error(
+def test_a_database_listener_cannot_use_fails_check_as_it_fails_the_run(
     tmp_path: Path, url: str, advice: str
 ) -> None:
-    """It exited 1 with advice for PostgreSQL only, whatever the database was."""
+    """`check` said ok, and `run` exited 1 with advice for PostgreSQL whatever the database was."""
     config = _config(tmp_path, f"sources: []\ndatabase: {url}\n")
-    for command in (("status",), ("run", "--once")):
+    for command in (("check", "--no-connect"), ("status",), ("run", "--once")):
         stderr = _refused(config, *command)
-        assert "database: no driver for" in stderr and advice in stderr
+        assert f"{config}: database: {advice}" in stderr
         assert "pw-xyz" not in stderr
+
+
+def test_a_plain_postgresql_url_means_the_psycopg_driver() -> None:
+    assert with_driver("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert with_driver("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert with_driver("sqlite:///x.db") == "sqlite:///x.db"
+    assert database_url_problem("postgresql://u@127.0.0.1/db") is None  # psycopg is installed
 
 
 def test_an_sqlite_file_under_a_folder_that_cannot_exist_fails_check(tmp_path: Path) -> None:
