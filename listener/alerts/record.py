@@ -29,8 +29,8 @@ from listener.drift.themes import name_of
 from listener.personas import PersonaSet
 from listener.store import series
 from listener.store.db import Store
-from listener.store.models import AlertRow, DriftRunRow
-from listener.weeks import iso_week, shift
+from listener.store.models import AlertRow, DriftRunRow, StatementRow
+from listener.weeks import iso_week, shift, weeks_ending
 
 MAX_CATCH_UP = 8
 QUOTES_PER_ALERT = 3
@@ -56,19 +56,31 @@ def is_complete(week: str, now: datetime, config: Config) -> bool:
 
 
 def due_weeks(store: Store, config: Config, now: datetime) -> list[str]:
-    """Complete weeks not yet evaluated, oldest first."""
+    """Complete weeks to evaluate, oldest first, within the last MAX_CATCH_UP: those after the
+    newest evaluated week, and an earlier one left unevaluated for want of data once statements
+    of it have come (an import, a source catching up). Weeks before the first evaluated one are
+    history from before the install, never alerted on."""
     last = last_complete_week(now, config)
+    window = weeks_ending(last, MAX_CATCH_UP)
     with store.session() as session:  # (a run of a later week, recorded by an older release
         # before weeks had to be complete, must not hold back the weeks before it)
         newest = session.scalar(select(func.max(DriftRunRow.week)).where(DriftRunRow.week <= last))
-    if newest is None:
-        return [last]
-    weeks: list[str] = []
-    week = last
-    while week > newest and len(weeks) < MAX_CATCH_UP:
-        weeks.append(week)
-        week = shift(week, -1)
-    return sorted(weeks)
+        if newest is None:
+            return [last]
+        first = session.scalar(select(func.min(DriftRunRow.week)))
+        recorded = set(
+            session.scalars(select(DriftRunRow.week).where(DriftRunRow.week.in_(window)))
+        )
+        gaps = [w for w in window if first < w < newest and w not in recorded]
+        filled = [w for w in gaps if _has_statements(session, w)]
+    return filled + [w for w in window if w > newest]
+
+
+def _has_statements(session: Session, week: str) -> bool:
+    return (
+        session.scalar(select(StatementRow.id).where(StatementRow.week == week).limit(1))
+        is not None
+    )
 
 
 class Evaluated:

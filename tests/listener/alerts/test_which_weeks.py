@@ -109,3 +109,34 @@ def test_a_later_week_recorded_by_an_older_release_holds_no_week_back(tmp_path: 
             assert session.scalar(select(func.count()).select_from(DriftRunRow)) == 2
     finally:
         store.dispose()
+
+
+def test_an_empty_week_before_an_evaluated_one_is_judged_when_its_data_comes(
+    tmp_path: Path,
+) -> None:
+    """W46 had no data when W45 and W47 were evaluated; an import then brings W46's answers."""
+    config_path = copy_example(tmp_path)
+    config = load_config(config_path)
+    store = Store(config.database_url)
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    try:
+        store.upgrade()
+        with store.session() as session:
+            for week in ("2026-W40", "2026-W45", "2026-W47"):
+                session.add(DriftRunRow(week=week, evaluated_at=now, alerts=0))
+        assert due_weeks(store, config, now) == []  # W46 is empty: nothing to judge
+    finally:
+        store.dispose()
+    code, _, err = _cli("run", "--once", "-c", str(config_path), "--as-of", "2026-11-23T12:00")
+    assert code == 0, err
+    # the example's data reach back to W42: the empty weeks between evaluated ones are judged
+    # now (W41 and earlier have no statements; W39 and before are from before the install)
+    assert _runs(config_path) == [
+        "2026-W40",
+        "2026-W42",
+        "2026-W43",
+        "2026-W44",
+        "2026-W45",
+        "2026-W46",
+        "2026-W47",
+    ]
