@@ -67,7 +67,7 @@ def due_weeks(store: Store, config: Config, now: datetime) -> list[str]:
         newest = session.scalar(select(func.max(DriftRunRow.week)).where(DriftRunRow.week <= last))
         if newest is None:
             return [last]
-        first = session.scalar(select(func.min(DriftRunRow.week)))
+        first = session.scalar(select(func.min(DriftRunRow.week))) or newest
         recorded = set(
             session.scalars(select(DriftRunRow.week).where(DriftRunRow.week.in_(window)))
         )
@@ -155,7 +155,7 @@ def _evaluate_week(store: Store, config: Config, week: str, now: datetime) -> li
     with store.session() as session:
         analysis = analyse(session, config.personas, config.service.drift, week)
         if analysis.persona.no_data:  # nothing to judge yet, and nothing recorded as judged
-            return _stored_alerts(session, week)
+            return stored_alerts(session, week)
         evaluated = Evaluated(session, config, analysis)
         known = set(
             session.scalars(
@@ -177,10 +177,11 @@ def _evaluate_week(store: Store, config: Config, week: str, now: datetime) -> li
             session.add(DriftRunRow(week=week, evaluated_at=now, alerts=len(rows)))
         else:
             run.evaluated_at, run.alerts = now, len(rows)
-        return _stored_alerts(session, week)
+        return stored_alerts(session, week)
 
 
-def _stored_alerts(session: Session, week: str) -> list[AlertRow]:
+def stored_alerts(session: Session, week: str) -> list[AlertRow]:
+    """The alerts stored for ``week``, in the order they were found."""
     return list(
         session.scalars(select(AlertRow).where(AlertRow.week == week).order_by(AlertRow.id))
     )

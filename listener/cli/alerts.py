@@ -36,10 +36,9 @@ def alerts(
     resend: str | None,
 ) -> None:
     """The alerts of a week (evaluating it first if nobody has), and whether each was delivered."""
-    from listener.alerts.record import is_complete, last_complete_week, was_evaluated
-    from listener.alerts.send import alert_json, delivered_to
+    from listener.alerts.record import is_complete, last_complete_week, stored_alerts, was_evaluated
+    from listener.alerts.send import alert_json, delivered_to, sinks
     from listener.digest.send import ensure_evaluated
-    from listener.store.models import AlertRow
 
     with errors_to_exit():
         week = parse_week(week)
@@ -60,11 +59,7 @@ def alerts(
             return
         ensure_evaluated(service.store, config, week, now)
         with service.store.session() as session:
-            from sqlalchemy import select
-
-            rows = list(
-                session.scalars(select(AlertRow).where(AlertRow.week == week).order_by(AlertRow.id))
-            )
+            rows = stored_alerts(session, week)
         delivered = delivered_to(service.store, [row.key for row in rows])
         if as_json:
             data = {"week": week, "alerts": [alert_json(r, delivered[r.key]) for r in rows]}
@@ -80,11 +75,10 @@ def alerts(
                 click.echo(f"{week}: no alerts (nothing moved beyond week-to-week variation)")
             return
         click.echo(f"{week}: {len(rows)} alert{'s' if len(rows) != 1 else ''}")
-        channels = bool(config.service.alerts.email or config.service.alerts.webhooks)
+        undelivered = "not delivered" if sinks(config) else "no alert channel configured"
         for row in rows:
-            undelivered = "not delivered" if channels else "no alert channel configured"
-            sinks = ", ".join(delivered[row.key]) or undelivered
-            click.echo(f"- [{row.kind}] {row.summary}  ({sinks})")
+            reached = ", ".join(delivered[row.key]) or undelivered
+            click.echo(f"- [{row.kind}] {row.summary}  ({reached})")
 
 
 def _resend(service: Service, key: str) -> None:
