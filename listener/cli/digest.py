@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -16,6 +17,9 @@ from listener.cli.common import (
     parse_week,
 )
 from listener.errors import UsageError
+
+if TYPE_CHECKING:
+    from listener.config import Config
 
 
 @click.command()
@@ -42,7 +46,7 @@ def digest(
     force: bool,
 ) -> None:
     """Write or send the weekly digest if it is due and not yet done (or --preview it)."""
-    from listener.alerts.record import is_complete, last_complete_week
+    from listener.alerts.record import is_complete
     from listener.digest.send import describe, due_week, preview, run_digest
 
     with errors_to_exit():
@@ -57,18 +61,10 @@ def digest(
         due = due_week(now, config.tz, config.service.digest.schedule)
         week = week or due
         complete = is_complete(week, now, config)
-        if preview_dir is None and not complete:
-            raise UsageError(
-                f"{week} is not over yet: a digest sent now would stand for the whole week, "
-                f"and the real one would then count as sent (the last complete week is "
-                f"{last_complete_week(now, config)})",
-                hint=f"run `listener digest --week {week} --preview DIR` to see the figures so far",
-            )
-        if preview_dir is None and week > due and not (send or force):
-            raise UsageError(
-                f"the digest for {week} is not due yet (the latest due is {due})",
-                hint="add --send to send it now, or --preview DIR to look at it first",
-            )
+        if preview_dir is None:
+            refusal = refuse_to_send(week, now, config, asked=send or force)
+            if refusal is not None:
+                raise refusal
         service = make_service(config)
         service.upgrade()
         if preview_dir is not None:
@@ -85,3 +81,25 @@ def digest(
         echo(describe(result))
         if result.status in ("pending", "failed", "uncertain"):
             raise SystemExit(1)
+
+
+def refuse_to_send(week: str, now: datetime, config: Config, asked: bool) -> UsageError | None:
+    """Why the digest of ``week`` is not written or sent at ``now`` (None: it may be). ``asked``:
+    --send or --force was given, which sends a complete week before its scheduled moment."""
+    from listener.alerts.record import is_complete, last_complete_week
+    from listener.digest.send import due_week
+
+    if not is_complete(week, now, config):
+        return UsageError(
+            f"{week} is not over yet: a digest sent now would stand for the whole week, "
+            f"and the real one would then count as sent (the last complete week is "
+            f"{last_complete_week(now, config)})",
+            hint=f"run `listener digest --week {week} --preview DIR` to see the figures so far",
+        )
+    due = due_week(now, config.tz, config.service.digest.schedule)
+    if week > due and not asked:
+        return UsageError(
+            f"the digest for {week} is not due yet (the latest due is {due})",
+            hint="add --send to send it now, or --preview DIR to look at it first",
+        )
+    return None

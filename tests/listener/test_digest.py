@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from listener.cli import main
+from listener.cli.digest import refuse_to_send
 from listener.config import load_config
 from listener.digest.send import due_week, run_digest
 from listener.store.db import Store
@@ -164,6 +165,20 @@ def test_a_future_week_is_refused_even_with_send(tmp_path: Path) -> None:
         code, _, err = _cli("digest", "-c", str(config), "--week", "2099-W01", *extra)
         assert code == 2
         assert "2099-W01 is not over yet" in err and "--preview" in err
+
+
+def test_a_complete_week_before_its_moment_needs_send_and_an_incomplete_one_is_refused(
+    tmp_path: Path,
+) -> None:
+    config = load_config(copy_example(tmp_path))  # Europe/Berlin, "mon 08:00"
+    monday_7 = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # 07:00 in Berlin: W47 over, not due
+    early = refuse_to_send("2026-W47", monday_7, config, asked=False)
+    assert early is not None and "not due yet (the latest due is 2026-W46)" in early.message
+    assert early.hint and "--send" in early.hint
+    assert refuse_to_send("2026-W47", monday_7, config, asked=True) is None  # sent early: fine
+    assert refuse_to_send("2026-W46", monday_7, config, asked=False) is None  # due
+    current = refuse_to_send("2026-W48", monday_7, config, asked=True)
+    assert current is not None and "2026-W48 is not over yet" in current.message
 
 
 def test_preview_renders_without_claiming_and_send_sends_once(tmp_path: Path) -> None:
