@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -167,6 +167,15 @@ class ConnectorError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
+
+
+class ConnectorErrors(ConnectorError):
+    """Several parts of one source failed (the feeds of a feed source): each its own error,
+    so that ``listener check`` lists every one on a line of its own."""
+
+    def __init__(self, errors: Sequence[ConnectorError]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = tuple(errors)
 
 
 class ConnectorConfig(BaseModel):

@@ -29,6 +29,7 @@ from connectors.base import (
     Batch,
     ConnectorConfig,
     ConnectorError,
+    ConnectorErrors,
     Cursor,
     RawItem,
 )
@@ -56,26 +57,18 @@ class FeedConnector(HttpConnector[FeedConfig]):
     # -- public contract ----------------------------------------------------------------------
 
     def check(self) -> None:
-        """Every file exists and every URL answers with a feed; one error names every bad one."""
+        """Every file exists and every URL answers with a feed; every bad one is named."""
         problems: list[ConnectorError] = []
         with self._client(max_retries=1) as http:
-            for url in self.config.urls:
+            for index, url in enumerate(self.config.urls):
                 try:
                     self._check_one(http, url)
                 except ConnectorError as exc:
-                    problems.append(exc)
+                    problems.append(ConnectorError(f"urls[{index}]: {exc.message}", hint=exc.hint))
         if len(problems) == 1:
-            only = problems[0]
-            raise ConnectorError(
-                f"source {self.context.source_name!r}: {only.message}", hint=only.hint
-            )
+            raise problems[0]
         if problems:
-            raise ConnectorError(
-                f"source {self.context.source_name!r}: {len(problems)} of "
-                f"{len(self.config.urls)} feeds cannot be read: "
-                + "; ".join(str(exc) for exc in problems),
-                hint="fix or remove each feed named above",
-            )
+            raise ConnectorErrors(problems)
 
     def _check_one(self, http: HttpClient, url: str) -> None:
         if is_remote(url):

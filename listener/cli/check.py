@@ -44,7 +44,7 @@ def check(ctx: click.Context, config_path: Path | None, no_connect: bool) -> Non
 
 def check_sources(config: Config) -> list[str]:
     """Ask each enabled source's connector whether it can be read; one line per problem."""
-    from connectors.base import ConnectorContext, ConnectorError
+    from connectors.base import ConnectorContext, ConnectorError, ConnectorErrors
     from connectors.registry import REGISTRY
     from listener.runner import USER_AGENT
 
@@ -57,7 +57,8 @@ def check_sources(config: Config) -> list[str]:
         try:
             connector.check()
         except ConnectorError as exc:
-            problems.append(f"{config.path}: sources[{index}] ({source.name}): {exc}")
+            parts = exc.errors if isinstance(exc, ConnectorErrors) else (exc,)
+            problems += [f"{config.path}: sources[{index}] ({source.name}): {e}" for e in parts]
         except Exception as exc:  # a connector bug still belongs in the list, not a traceback
             problems.append(
                 f"{config.path}: sources[{index}] ({source.name}): check failed unexpectedly: "

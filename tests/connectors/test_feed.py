@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from connectors.base import Batch, ConnectorContext, ConnectorError, RawItem
+from connectors.base import Batch, ConnectorContext, ConnectorError, ConnectorErrors, RawItem
 from connectors.feed import FeedConfig, FeedConnector
 from connectors.http import HttpClient
 from connectors.registry import REGISTRY
@@ -493,12 +493,12 @@ def test_check_names_every_bad_feed_at_once(
     server.route("/f", Reply(body=RSS))
     server.route("/page", Reply(body="<html><body>hello</body></html>"))
     urls = [server.url("/page"), server.url("/f"), "nope.xml"]
-    with pytest.raises(ConnectorError) as info:
+    with pytest.raises(ConnectorErrors) as info:
         make(urls, http, base_dir=tmp_path).check()
-    message = str(info.value)
-    assert "2 of 3 feeds" in message
-    assert "/page is not an RSS or Atom feed" in message and "nope.xml" in message
-    assert "/f " not in message and not message.endswith("/f")
+    problems = [str(e) for e in info.value.errors]
+    assert len(problems) == 2
+    assert problems[0].startswith("urls[0]: ") and "is not an RSS or Atom feed" in problems[0]
+    assert problems[1].startswith("urls[2]: ") and "nope.xml" in problems[1]
     assert len(server.requests_for("/f")) == 1  # the good feed after the bad one was asked
 
 
