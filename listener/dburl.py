@@ -7,10 +7,11 @@ passes ``check`` must not crash ``run``.
 
 from __future__ import annotations
 
-import os
 from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from listener.folders import creatable_problem
 
 if TYPE_CHECKING:
     from listener.config import ServiceConfig
@@ -91,12 +92,5 @@ def _sqlite_folder_problem(database: str | None) -> str | None:
     if not database or database == ":memory:" or not Path(database).is_absolute():
         return None  # relative paths are resolved against the config file first
     folder = Path(database).parent
-    ancestor = folder
-    while not ancestor.exists():
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        return f"the SQLite file's folder {folder} cannot be created: {ancestor} is a file"
-    if not os.access(ancestor, os.W_OK | os.X_OK):
-        what = "is not writable" if ancestor == folder else f"cannot be created in {ancestor}"
-        return f"the SQLite file's folder {folder} {what}"
-    return None
+    problem = creatable_problem(folder)
+    return None if problem is None else f"the SQLite file's folder {folder} {problem}"

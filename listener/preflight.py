@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 
 from listener.config import Config
 from listener.errors import ConfigError
+from listener.folders import creatable_problem
 
 PROBE_BYTES = 64 * 1024
 """Written and synced once per folder: a full disk refuses data, not always an empty file."""
@@ -45,18 +46,12 @@ def check_writable(config: Config) -> None:
 
 def folder_problems(config: Config) -> list[str]:
     """What ``check_writable`` would find, judged without creating or writing anything (for
-    `listener check`): a state folder whose nearest existing ancestor is not a writable folder."""
+    `listener check`)."""
     problems = []
     for key, folder in state_folders(config):
-        existing = folder
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent
-        if not existing.is_dir():
-            problems.append(
-                f"{config.path}: {key}: {folder} cannot be created: {existing} is a file"
-            )
-        elif not os.access(existing, os.W_OK | os.X_OK):
-            problems.append(f"{config.path}: {key}: {folder} is not writable ({existing})")
+        problem = creatable_problem(folder)
+        if problem is not None:
+            problems.append(f"{config.path}: {key}: {folder} {problem}")
     return problems
 
 
