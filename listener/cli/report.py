@@ -122,6 +122,8 @@ def format_report(data: dict[str, Any]) -> str:
             ]
         )
     lines = format_table(table, right_from=4 if segment else 3)
+    if segment and not data["rows"]:
+        lines.append("(no evidence in these weeks, so nothing to break down)")
     lines.append(
         f"weeks {weeks[0]} … {weeks[-1]}; counts are evidence (statement × persona attribute)"
     )

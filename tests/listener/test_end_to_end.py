@@ -72,6 +72,10 @@ def test_status_json_shape_for_scripts(example: Path) -> None:
 
 
 def test_report_table_lists_attributes_by_week(example: Path) -> None:
+    _run("db", "upgrade", "-c", str(example))
+    code, empty, err = _run("report", "-c", str(example), "--by-segment", "company_size")
+    assert code == 0, err
+    assert "no evidence in these weeks" in empty  # before any run: said, not a bare header
     _run("run", "--once", "-c", str(example), "--as-of", AS_OF)
     code, out, _ = _run("report", "-c", str(example), "--weeks", "60", "--json")
     assert code == 0
@@ -82,7 +86,7 @@ def test_report_table_lists_attributes_by_week(example: Path) -> None:
     code, by_size, _ = _run(
         "report", "-c", str(example), "--weeks", "60", "--by-segment", "company_size"
     )
-    assert "COMPANY_SIZE" in by_size.splitlines()[0]
+    assert "COMPANY_SIZE" in by_size.splitlines()[0] and "no evidence" not in by_size
     code, _, err = _run(
         "report", "-c", str(example), "--weeks", "60", "--by-segment", "company-size"
     )  # a mistyped tag used to list every row under "(none)"
