@@ -97,6 +97,10 @@ def test_five_changes_are_found_alerted_once_and_told_in_the_digest(tmp_path: Pa
         spike = next(a for a in alerts if a["attribute"] == "late-payments")
         assert spike["authors"] == 18 and spike["ratio"] > 2 and spike["q_value"] <= 0.2
         assert all(a["quotes"] and a["delivered"] == ["email", "webhook:hook"] for a in alerts)
+        listed = listener(config, "alerts", "--week", REPORTED_WEEK)  # as a person reads it
+        lines = [line for line in listed.stdout.splitlines() if line.startswith("- [")]
+        assert len(lines) == len(alerts)
+        assert all(line.endswith("(email, webhook:hook)") for line in lines)
 
         digests = _digests(inbox)
         assert len(digests) == 1
