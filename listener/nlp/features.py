@@ -48,12 +48,11 @@ __all__ = ["FEATURE_VERSION", "N_BUCKETS"]
 _MASK = N_BUCKETS - 1
 _MIX = 0x100000001B3  # FNV prime: spreads the first hash before it is combined with the second
 
-NEGATORS = hashes(
-    """
+NEGATOR_WORDS = """
     not no never n't nt cannot without nothing none nor neither hardly barely nobody dont
     doesnt didnt cant wont isnt wasnt aint couldnt wouldnt shouldnt
     """
-)
+NEGATORS = hashes(NEGATOR_WORDS)
 _SCOPE_BREAKERS = hashes("but however although though then")
 _NEG_SCOPE = 3
 CONDITIONS = hashes("if unless whether incase")

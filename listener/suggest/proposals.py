@@ -22,6 +22,7 @@ from spacy.language import Language
 
 from listener.drift.stats import benjamini_hochberg
 from listener.matching import LemmaKeys, PersonaMatcher
+from listener.nlp.features import NEGATOR_WORDS
 from listener.personas import Attribute, PersonaSet
 from listener.store.suggest import StoredStatement
 
@@ -35,7 +36,11 @@ MIN_LIFT = 2.0
 in all statements of its kind: a minimum effect, beside the test."""
 FDR = 0.1
 """Benjamini–Hochberg level over every (wording, attribute) pair tested in one window."""
-_STOP = frozenset(w.lower() for w in STOP_WORDS) | {"app", "thing", "lot", "way", "time"}
+_STOP = frozenset(w.lower() for w in STOP_WORDS) | {"app", "thing", "lot", "way", "time", "doe"}
+"""("doe" is the lookup lemmatiser's lemma of "does".)"""
+_NEGATIONS = frozenset(NEGATOR_WORDS.split())
+"""A negation is how a statement is said, not what it is about: "doesn't work" is every
+attribute's complaint, never one attribute's wording."""
 _WORD = re.compile(r"^[a-z][a-z'-]*$")
 
 
@@ -124,6 +129,8 @@ def _candidates(lemmas: tuple[str, ...]) -> set[tuple[str, ...]]:
             if not all(_WORD.match(w) for w in gram):
                 continue
             if gram[0] in _STOP or gram[-1] in _STOP or len(gram[0]) < 3 or len(gram[-1]) < 3:
+                continue
+            if not _NEGATIONS.isdisjoint(gram):
                 continue
             found.add(gram)
     return found

@@ -107,6 +107,20 @@ def test_a_wording_seen_once_beside_evidence_is_not_proposed() -> None:
     assert found.add == []
 
 
+def test_a_negated_wording_is_never_proposed() -> None:
+    """ "Doesn't work" was proposed for a mobile app's Android-version pain: a negation is how
+    a complaint is said, every attribute's, not what it is about."""
+    said = "Reminders doesn't work for my clients"
+    negated = (
+        [row(n, f"{said}, and I chase late payments.", "chase payment", LATE) for n in range(1, 6)]
+        + [row(n, f"{said} at all.", "reminder work") for n in range(6, 9)]
+        + ROWS[8:]
+    )
+    found = suggest(PERSONAS, negated, build_nlp(None), weeks=4, since_week="2026-W43")
+    assert found.add, "the tie is there: without the negation rule a wording is proposed"
+    assert all("n't" not in p.phrase and "not" not in p.phrase.split() for p in found.add)
+
+
 def test_it_lists_wordings_that_never_matched(proposals: object) -> None:
     stale = {(w.attribute, w.field, w.wording) for w in proposals.stale}  # type: ignore[attr-defined]
     assert stale == {
