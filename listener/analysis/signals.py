@@ -28,6 +28,16 @@ _LONGER = hash_string("longer")
 _QUESTION = hash_string("?")
 _DENIAL_STARTS = hashes("no not never nope nah")
 _CLAUSE_ENDS = hashes(", ; : . ! ? but and so because since")
+_NT = hash_string("n't")
+_CANNOT = hashes("cannot cant couldnt wont unable")
+_CAN_WILL = hashes("ca can could wo will")
+_FUNCTIONS = hashes(
+    "work works working worked show shows showing showed display displays displaying load "
+    "loads loading open opens opening connect connects connecting recognize recognizes "
+    "recognise recognised recognized detect detects detected respond responds responding sync "
+    "syncs syncing save saves saving let lets allow allows support supports supported start "
+    "starts launch launches play plays playing install installs appear appears"
+)
 
 
 def vetoed(reading: Reading, i: int, hit: Hit, k: int, punct: list[int]) -> bool:
@@ -57,12 +67,27 @@ def vetoed(reading: Reading, i: int, hit: Hit, k: int, punct: list[int]) -> bool
                 break
             if w in CONDITIONS:
                 return True
-            if seen < _NEGATION_REACH and w in NEGATORS:
+            if seen < _NEGATION_REACH and w in NEGATORS and not _fails(reading, j, hit.token):
                 return True
             if w not in (_MORE, _LONGER):  # "no more chasing", "no longer drains"
                 seen += 1
         j -= 1
     return False
+
+
+def _fails(reading: Reading, negator: int, hit: int) -> bool:
+    """A negation that says the product fails at something ("can't log in", "doesn't show the sd
+    card", "not working on my Galaxy") states the pain rather than denying it, when no pain
+    word lies between it and the wording ("can't complain about the lag" denies)."""
+    words, space = reading.words, reading.space
+    before = next((words[j] for j in range(negator - 1, -1, -1) if not space[j]), 0)
+    after = next((j for j in range(negator + 1, hit + 1) if not space[j]), hit)
+    between = {words[j] for j in range(negator + 1, hit) if not space[j]}
+    if not PAIN_CUES.isdisjoint(between):
+        return False
+    if words[negator] in _CANNOT or (words[negator] == _NT and before in _CAN_WILL):
+        return True
+    return words[after] in _FUNCTIONS
 
 
 def _answered_no(reading: Reading, i: int) -> bool:

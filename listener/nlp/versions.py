@@ -6,7 +6,7 @@ for loading spaCy (about half a second) to know the key.
 
 from __future__ import annotations
 
-RULES_VERSION = "r4"
+RULES_VERSION = "r5"
 FEATURE_VERSION = "f3"
 N_BITS = 18
 N_BUCKETS = 1 << N_BITS

@@ -186,3 +186,28 @@ def test_a_device_pain_stated_plainly_is_evidence(mobile_app: Analyser) -> None:
     assert evidence(mobile_app.analyse("It keeps crashing on my Galaxy.")) == {
         "device-compatibility"
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "attribute"),
+    [
+        ("I can't log in to my account.", "security-login"),
+        ("Not showing sd card size.", "hardware-features"),
+        ("Won't connect to my bluetooth headphones.", "hardware-features"),
+    ],
+)
+def test_a_negation_that_says_the_product_fails_states_the_pain(
+    mobile_app: Analyser, text: str, attribute: str
+) -> None:
+    """ "Can't log in" negates the product's function, not the pain: it was vetoed as denied."""
+    assert attribute in evidence(mobile_app.analyse(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["It never drains my battery.", "No problems with the camera.", "Doesn't use much battery."],
+)
+def test_a_negation_of_the_pain_or_of_a_problem_word_still_denies(
+    mobile_app: Analyser, text: str
+) -> None:
+    assert evidence(mobile_app.analyse(text)) == set()
