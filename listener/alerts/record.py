@@ -58,8 +58,8 @@ def is_complete(week: str, now: datetime, config: Config) -> bool:
 def due_weeks(store: Store, config: Config, now: datetime) -> list[str]:
     """Complete weeks to evaluate, oldest first, within the last MAX_CATCH_UP: those after the
     newest evaluated week, and an earlier one left unevaluated for want of data once statements
-    of it have come (an import, a source catching up). Weeks before the first evaluated one are
-    history from before the install, never alerted on."""
+    of it have come (an import, a source catching up). Weeks before the window's first
+    evaluated one are history from before the install, never alerted on."""
     last = last_complete_week(now, config)
     window = weeks_ending(last, MAX_CATCH_UP)
     with store.session() as session:  # (a run of a later week, recorded by an older release
@@ -67,10 +67,12 @@ def due_weeks(store: Store, config: Config, now: datetime) -> list[str]:
         newest = session.scalar(select(func.max(DriftRunRow.week)).where(DriftRunRow.week <= last))
         if newest is None:
             return [last]
-        first = session.scalar(select(func.min(DriftRunRow.week))) or newest
         recorded = set(
             session.scalars(select(DriftRunRow.week).where(DriftRunRow.week.in_(window)))
         )
+        # a gap lies between evaluated weeks of the window: weeks before the first of them are
+        # history from before the install (or before a week someone asked for by hand)
+        first = min(recorded, default=newest)
         gaps = [w for w in window if first < w < newest and w not in recorded]
         filled = [w for w in gaps if _has_statements(session, w)]
     return filled + [w for w in window if w > newest]

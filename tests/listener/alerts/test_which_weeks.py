@@ -140,3 +140,23 @@ def test_an_empty_week_before_an_evaluated_one_is_judged_when_its_data_comes(
         "2026-W46",
         "2026-W47",
     ]
+
+
+def test_history_before_the_install_stays_unjudged_after_an_old_week_is_asked_for(
+    tmp_path: Path,
+) -> None:
+    """A week asked for by hand long ago (`alerts --week 2026-W30`) must not make the imported
+    history between it and the install look like weeks the daemon missed."""
+    config_path = copy_example(tmp_path)
+    code, _, err = _cli("run", "--once", "-c", str(config_path), "--as-of", "2026-11-23T12:00")
+    assert code == 0, err
+    assert _runs(config_path) == ["2026-W47"]  # a fresh install starts with the last week
+    config = load_config(config_path)
+    store = Store(config.database_url)
+    try:
+        now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+        with store.session() as session:
+            session.add(DriftRunRow(week="2026-W30", evaluated_at=now, alerts=0))
+        assert due_weeks(store, config, now) == []  # W42-W46 hold statements, but are history
+    finally:
+        store.dispose()
