@@ -41,9 +41,12 @@ POSTGRES_DRIVER = "psycopg"
 
 
 def with_driver(url: str) -> str:
-    """A plain postgresql:// URL names our driver: SQLAlchemy's default would be psycopg2."""
-    plain = "postgresql://"
-    return f"postgresql+{POSTGRES_DRIVER}://{url[len(plain) :]}" if url.startswith(plain) else url
+    """A plain postgresql:// URL (or postgres://, as hosting platforms write it) names our
+    driver: SQLAlchemy's default would be psycopg2, and it knows no postgres:// at all."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return f"postgresql+{POSTGRES_DRIVER}://{url[len(plain) :]}"
+    return url
 
 
 def database_url_problem(url: str, raising: bool = False) -> str | None:

@@ -59,10 +59,10 @@ def make_engine(url: str) -> Engine:
             hide_parameters=True,
             connect_args=_unset(parsed.query, {"connect_timeout": 10}),
         )
-    except ModuleNotFoundError as exc:  # found by database_url_problem, but not importable
+    except ImportError as exc:  # found by database_url_problem, but not importable (no libpq)
         raise ConfigError(
-            [f"database: the {parsed.drivername} driver cannot be imported ({exc.name})"],
-            hint="install the extra: pip install 'listener[postgres]'",
+            [f"database: the {parsed.drivername} driver cannot be loaded ({exc})"],
+            hint="install the extra, which brings its own libpq: pip install 'listener[postgres]'",
         ) from exc
 
 

@@ -98,6 +98,7 @@ def test_a_database_listener_cannot_use_fails_check_as_it_fails_the_run(
 
 def test_a_plain_postgresql_url_means_the_psycopg_driver() -> None:
     assert with_driver("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert with_driver("postgres://u:pw@h:5432/db") == "postgresql+psycopg://u:pw@h:5432/db"
     assert with_driver("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert with_driver("sqlite:///x.db") == "sqlite:///x.db"
     assert database_url_problem("postgresql://u@127.0.0.1/db") is None  # psycopg is installed
