@@ -28,15 +28,24 @@ _LONGER = hash_string("longer")
 _QUESTION = hash_string("?")
 _DENIAL_STARTS = hashes("no not never nope nah")
 _CLAUSE_ENDS = hashes(", ; : . ! ? but and so because since")
-_NT = hash_string("n't")
-_CANNOT = hashes("cannot cant couldnt wont unable")
-_CAN_WILL = hashes("ca can could wo will")
+_CURLY_NT = hash_string("n\u2019t")
+_DENIERS = NEGATORS | {_CURLY_NT}
+"""The classifier's negators, and "n't" with the typographic apostrophe phones type."""
+_VERBAL = hashes("not n't nt doesnt dont didnt isnt wasnt cant wont couldnt wouldnt aint") | {
+    _CURLY_NT
+}
+_FILLERS = hashes("even always really seem seems to properly correctly")
+_MODALS = hashes("ca can could wo will would")
+"""Hosts of "n't"/"not" that make an inability: "ca n't", "can not", "wo n't"."""
+_STOPPED = hashes("anymore longer more")
+"""'It doesn't show ads anymore': the trouble stopped."""
 _FUNCTIONS = hashes(
     "work works working worked show shows showing showed display displays displaying load "
     "loads loading open opens opening connect connects connecting recognize recognizes "
     "recognise recognised recognized detect detects detected respond responds responding sync "
     "syncs syncing save saves saving let lets allow allows support supports supported start "
-    "starts launch launches play plays playing install installs appear appears"
+    "starts launch launches play plays playing install installs appear appears log login sign "
+    "access type find see download upload send receive hear select edit delete remove update"
 )
 
 
@@ -67,7 +76,7 @@ def vetoed(reading: Reading, i: int, hit: Hit, k: int, punct: list[int]) -> bool
                 break
             if w in CONDITIONS:
                 return True
-            if seen < _NEGATION_REACH and w in NEGATORS and not _fails(reading, j, hit.token):
+            if seen < _NEGATION_REACH and w in _DENIERS and not _fails(reading, i, j, hit, k):
                 return True
             if w not in (_MORE, _LONGER):  # "no more chasing", "no longer drains"
                 seen += 1
@@ -75,19 +84,26 @@ def vetoed(reading: Reading, i: int, hit: Hit, k: int, punct: list[int]) -> bool
     return False
 
 
-def _fails(reading: Reading, negator: int, hit: int) -> bool:
-    """A negation that says the product fails at something ("can't log in", "doesn't show the sd
-    card", "not working on my Galaxy") states the pain rather than denying it, when no pain
-    word lies between it and the wording ("can't complain about the lag" denies)."""
+def _fails(reading: Reading, i: int, negator: int, hit: Hit, k: int) -> bool:
+    """A negated function of the product before a pain's wording states the pain rather than
+    denying it: "doesn't show the sd card", "won't connect to my headphones" (a verbal negation,
+    then past a filler like "seem to" a function verb), or an inability whose verb is the
+    wording itself ("can't log in"). Not with a pain word on the way ("doesn't have a problem
+    with the camera", "won't drain") nor when the trouble stopped ("anymore")."""
+    if k != 0 or reading.words[negator] not in _VERBAL:
+        return False
     words, space = reading.words, reading.space
-    before = next((words[j] for j in range(negator - 1, -1, -1) if not space[j]), 0)
-    after = next((j for j in range(negator + 1, hit + 1) if not space[j]), hit)
-    between = {words[j] for j in range(negator + 1, hit) if not space[j]}
+    sent = reading.sentences[i]
+    if not _STOPPED.isdisjoint(words[sent.token_start : sent.token_end]):
+        return False
+    between = [words[j] for j in range(negator + 1, hit.token) if not space[j]]
     if not PAIN_CUES.isdisjoint(between):
         return False
-    if words[negator] in _CANNOT or (words[negator] == _NT and before in _CAN_WILL):
-        return True
-    return words[after] in _FUNCTIONS
+    verb = next((w for w in between if w not in _FILLERS), None)
+    if verb is not None:
+        return verb in _FUNCTIONS
+    host = next((words[j] for j in range(negator - 1, sent.token_start - 1, -1) if not space[j]), 0)
+    return host in _MODALS and words[hit.token] in _FUNCTIONS
 
 
 def _answered_no(reading: Reading, i: int) -> bool:

@@ -192,7 +192,12 @@ def test_a_device_pain_stated_plainly_is_evidence(mobile_app: Analyser) -> None:
     ("text", "attribute"),
     [
         ("I can't log in to my account.", "security-login"),
+        ("I cannot log in to my account.", "security-login"),
+        ("I cant log in to my account.", "security-login"),
+        ("I could not sign in after the update.", "security-login"),
+        ("I can\u2019t log in to my account.", "security-login"),
         ("Not showing sd card size.", "hardware-features"),
+        ("It doesn't seem to recognize the sd card.", "hardware-features"),
         ("Won't connect to my bluetooth headphones.", "hardware-features"),
     ],
 )
@@ -205,9 +210,31 @@ def test_a_negation_that_says_the_product_fails_states_the_pain(
 
 @pytest.mark.parametrize(
     "text",
-    ["It never drains my battery.", "No problems with the camera.", "Doesn't use much battery."],
+    [
+        "It never drains my battery.",
+        "It doesn\u2019t drain my battery.",  # the typographic apostrophe denies too
+        "It won't drain your battery like the others.",
+        "No problems with the camera.",
+        "Doesn't use much battery.",
+        "It doesn't load slowly.",
+        "It doesn't show ads anymore.",
+        "Runs without showing ads.",
+        "Can't fault the camera.",
+    ],
 )
 def test_a_negation_of_the_pain_or_of_a_problem_word_still_denies(
     mobile_app: Analyser, text: str
 ) -> None:
     assert evidence(mobile_app.analyse(text)) == set()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "With Ledgerleaf we won't be chasing late payments anymore.",
+        "We won't need to type invoices by hand again.",
+        "We don't type invoices by hand.",
+    ],
+)
+def test_a_negated_activity_that_is_the_pain_still_denies(invoicing: Analyser, text: str) -> None:
+    assert evidence(invoicing.analyse(text)) == set()
