@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from listener.nlp.features import hash_string, hashes
 from listener.nlp.versions import RULES_VERSION
 
-__all__ = ["NEUTRAL", "RULES_VERSION", "SKIP", "Verdict", "judge"]
+__all__ = ["NEUTRAL", "PLEASE_WORDS", "REPAIR_WORDS", "RULES_VERSION", "SKIP", "Verdict", "judge"]
 
 
 _INFO_STARTS = hashes(
@@ -27,9 +27,11 @@ _REQUEST_FILLERS = hashes("you u ya guys please pls plz")
 _REQUEST_VERBS = hashes(
     "add make include implement support allow enable bring provide let fix offer give consider"
 )
-_REPAIR_VERBS = hashes("fix repair resolve sort")
+REPAIR_WORDS = "fix repair resolve sort"
+_REPAIR_VERBS = hashes(REPAIR_WORDS)
 """Asking for a repair reports a fault: "please fix the export" is a pain, not a wish."""
-_PLEASE = hashes("please pls plz kindly")
+PLEASE_WORDS = "please pls plz kindly"
+_PLEASE = hashes(PLEASE_WORDS)
 _WHY = hash_string("why")
 _QUESTION = hash_string("?")
 _PAIN_CUES = hashes(

@@ -121,6 +121,17 @@ def test_a_negated_wording_is_never_proposed() -> None:
     assert all("n't" not in p.phrase and "not" not in p.phrase.split() for p in found.add)
 
 
+def test_a_plea_for_a_repair_is_never_proposed() -> None:
+    """ "Plz fix" was proposed for a mobile app's device pain: it names no attribute."""
+    said = "Plz fix: I chase late payments and clients ignore my reminder emails."
+    pleas = [row(n, said, "chase payment", LATE) for n in range(1, 6)]
+    pleas += [row(n, "Plz fix the export.", "export") for n in range(24, 27)] + ROWS[5:]
+    found = suggest(PERSONAS, pleas, build_nlp(None), weeks=4, since_week="2026-W43")
+    phrases = [p.phrase.lower() for p in found.add]
+    assert "clients ignore my reminder" in phrases  # the topical wording is still proposed
+    assert not [p for p in phrases if "fix" in p.split()]
+
+
 def test_it_lists_wordings_that_never_matched(proposals: object) -> None:
     stale = {(w.attribute, w.field, w.wording) for w in proposals.stale}  # type: ignore[attr-defined]
     assert stale == {
