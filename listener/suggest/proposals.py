@@ -42,8 +42,8 @@ _STOP = frozenset(w.lower() for w in STOP_WORDS) | {"app", "thing", "lot", "way"
 _NEGATIONS = frozenset(NEGATOR_WORDS.split())
 """A negation is how a statement is said, not what it is about: "doesn't work" is every
 attribute's complaint, never one attribute's wording."""
-_ASKING = frozenset(f"{REPAIR_WORDS} {PLEASE_WORDS}".split())
-"""Likewise a plea for a repair: "plz fix" names no attribute."""
+_GENERIC = _STOP | frozenset(f"{REPAIR_WORDS} {PLEASE_WORDS}".split())
+"""Likewise a plea for a repair: "plz fix" names no attribute (a wording made only of these)."""
 _WORD = re.compile(r"^[a-z][a-z'-]*$")
 
 
@@ -133,7 +133,7 @@ def _candidates(lemmas: tuple[str, ...]) -> set[tuple[str, ...]]:
                 continue
             if gram[0] in _STOP or gram[-1] in _STOP or len(gram[0]) < 3 or len(gram[-1]) < 3:
                 continue
-            if not _NEGATIONS.isdisjoint(gram) or all(w in _STOP | _ASKING for w in gram):
+            if not _NEGATIONS.isdisjoint(gram) or all(w in _GENERIC for w in gram):
                 continue
             found.add(gram)
     return found
